@@ -1,0 +1,48 @@
+"""Turning exceptions into one clear paragraph and the exit codes of SPEC 5."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any, NoReturn
+
+import click
+
+from nango_scripts.errors import NangoScriptsError
+
+
+def fail(error: NangoScriptsError, *, debug: bool = False) -> NoReturn:
+    """Print ``error`` as ``Error: ...`` on stderr and exit with its code."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    click.echo(f"Error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def run_cli(group: click.Group, argv: list[str]) -> Any:
+    debug = "--debug" in argv
+    try:
+        return group.main(args=argv, prog_name="nango-scripts", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except NangoScriptsError as exc:
+        fail(exc, debug=debug)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours or of a script: still one paragraph
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc}\n"
+                "Run again with --debug to see the traceback.",
+                err=True,
+            )
+        sys.exit(1)

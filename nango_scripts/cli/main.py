@@ -1,0 +1,66 @@
+"""The ``nango-scripts`` command group.
+
+Subcommands live one per module and are imported only when invoked, so that
+``nango-scripts --help`` stays fast (no pydantic, httpx or project import).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+# command name -> "module:attribute"; the order is the order of --help
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "compile": ("nango_scripts.cli.compile:compile_cmd", "Import and validate every script; print a table of them."),
+    "dryrun": ("nango_scripts.cli.dryrun:dryrun_cmd", "Run one script once and print what it saved; store nothing."),
+    "connections": ("nango_scripts.cli.connections:connections_group", "Create, list and delete connections in the local database."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from the table above so --help imports no command module.
+        rows = [(name, help_text) for name, (_, help_text) in _COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, envvar="NANGO_SCRIPTS_DEBUG", help="Show tracebacks.")
+@click.option(
+    "--project",
+    "project",
+    type=click.Path(file_okay=False),
+    envvar="NANGO_SCRIPTS_PROJECT",
+    help="Project folder (default: the current directory).",
+)
+@click.version_option(package_name="nango-scripts")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project: str | None) -> None:
+    """Write, test and run Nango-style integration scripts in Python."""
+    ctx.obj = {"debug": debug, "project": project}
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from nango_scripts.cli._errors import run_cli
+
+    return run_cli(cli, argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+SyncType = Literal["full", "incremental"]
+
+
+@dataclass(frozen=True, eq=False)
+class SyncSpec:
+    """What ``@sync`` turns a function into. Calling it calls the function."""
+
+    func: Callable[..., Any]
+    name: str
+    integration: str | None
+    """From ``integration=`` or, once loaded from a project, the folder name."""
+    models: tuple[type[BaseModel], ...]
+    frequency: str
+    frequency_seconds: int
+    sync_type: SyncType
+    track_deletes: bool
+    auto_start: bool
+    metadata: type[BaseModel] | None
+    scopes: tuple[str, ...]
+    description: str
+    version: str
+    is_async: bool
+    source_file: Path | None
+
+    kind: Literal["sync"] = "sync"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def model(self, name: str) -> type[BaseModel] | None:
+        """The declared model called ``name``, or None."""
+        for m in self.models:
+            if m.__name__ == name:
+                return m
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class ActionSpec:
+    """What ``@action`` turns a function into. Calling it calls the function."""
+
+    func: Callable[..., Any]
+    name: str
+    integration: str | None
+    input: type[BaseModel] | None
+    output: type[BaseModel] | None
+    scopes: tuple[str, ...]
+    description: str
+    version: str
+    is_async: bool
+    source_file: Path | None
+    takes_input: bool
+    """Whether the function has a second parameter for the input."""
+
+    kind: Literal["action"] = "action"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+
+ScriptSpec = SyncSpec | ActionSpec

@@ -1,0 +1,38 @@
+"""Small helpers shared by the commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def parse_json_option(value: str | None, option: str) -> Any:
+    """``--option JSON`` or ``--option @file.json`` -> the parsed value (None if absent)."""
+    if value is None:
+        return None
+    source = "the value"
+    text = value
+    if value.startswith("@"):
+        path = Path(value[1:])
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            param_hint=option,
+        ) from None
+
+
+def project_option(ctx: click.Context) -> str | None:
+    """The ``--project`` given to the group (or ``NANGO_SCRIPTS_PROJECT``)."""
+    obj = ctx.find_root().obj or {}
+    project = obj.get("project")
+    return str(project) if project is not None else None

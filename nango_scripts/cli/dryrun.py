@@ -1,0 +1,118 @@
+"""``nango-scripts dryrun``: run one script once and show what it did; store nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from nango_scripts.cli._common import parse_json_option, project_option
+from nango_scripts.runtime import LogRecord, RunResult
+
+_SHOWN_PER_LIST = 20
+
+
+@click.command("dryrun")
+@click.argument("name")
+@click.argument("connection_id")
+@click.option("--integration", "integration", help="The integration, if NAME is ambiguous.")
+@click.option("--input", "input_", metavar="JSON|@file", help="An action's input.")
+@click.option("--metadata", metavar="JSON|@file", help="Connection metadata for this run only.")
+@click.option("--last-sync-date", metavar="ISO", help="Pretend the last successful run started then.")
+@click.option("--validate", is_flag=True, help="Fail the run on the first invalid record.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.pass_context
+def dryrun_cmd(
+    ctx: click.Context,
+    name: str,
+    connection_id: str,
+    integration: str | None,
+    input_: str | None,
+    metadata: str | None,
+    last_sync_date: str | None,
+    validate: bool,
+    as_json: bool,
+) -> None:
+    """Run script NAME once for CONNECTION_ID and print what it saved, updated and deleted.
+
+    Nothing is written to the records store. Logs go to stderr.
+    """
+    raw_input = parse_json_option(input_, "--input")
+    raw_metadata = parse_json_option(metadata, "--metadata")
+    if raw_metadata is not None and not isinstance(raw_metadata, dict):
+        raise click.BadParameter("metadata must be a JSON object", param_hint="--metadata")
+    since = _parse_date(last_sync_date)
+
+    from nango_scripts.engine import DryRun
+
+    runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
+    if runner.spec.kind == "sync" and raw_input is not None:
+        raise click.BadParameter(f'"{name}" is a sync; only actions take input', param_hint="--input")
+    if runner.spec.kind == "action" and since is not None:
+        raise click.BadParameter(f'"{name}" is an action; --last-sync-date is for syncs', param_hint="--last-sync-date")
+    for problem in runner.other_errors:
+        click.echo(f"Warning: {problem}", err=True)
+
+    result = asyncio.run(
+        runner.run(
+            input=raw_input,
+            metadata=raw_metadata,
+            last_sync_date=since,
+            strict_validation=validate,
+            on_log=_print_log,
+        )
+    )
+    records = runner.records()
+    if as_json:
+        document: dict[str, Any] = {"script": result.script, "models": records, "output": result.output}
+        if result.error is not None:
+            document["error"] = {"type": result.error.type, "message": result.error.message}
+            if result.error.payload is not None:
+                document["error"]["payload"] = result.error.payload
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        _print_human(result, records)
+    if result.error is not None:
+        if not as_json:
+            click.echo(f"Error: {result.script} failed: {result.error.message}", err=True)
+        sys.exit(2 if result.error.type == "invalid_input" else 1)
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z", param_hint="--last-sync-date"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _print_log(record: LogRecord) -> None:
+    fields = " ".join(f"{k}={v}" for k, v in record.fields.items() if k not in {"unknown_ids"})
+    click.echo(f"[{record.level}] {record.message}" + (f"  ({fields})" if fields else ""), err=True)
+
+
+def _print_human(result: RunResult, records: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
+    state = "succeeded" if result.success else "failed"
+    click.echo(f"{result.kind} {result.script} ({result.integration_id}/{result.connection_id}) {state} in {result.duration_s:.2f}s")
+    for model, counts in result.models.items():
+        click.echo(
+            f"  {model}: {counts.saved} saved, {counts.updated} updated, "
+            f"{counts.deleted} deleted, {counts.invalid} invalid"
+        )
+        for what in ("saved", "updated", "deleted"):
+            items = records.get(model, {}).get(what, [])
+            for item in items[:_SHOWN_PER_LIST]:
+                click.echo(f"    {what:<7} {json.dumps(item, default=str)}")
+            if len(items) > _SHOWN_PER_LIST:
+                click.echo(f"    ... and {len(items) - _SHOWN_PER_LIST} more {what} (use --json for all)")
+    if result.kind == "action" and result.success:
+        click.echo("Output:")
+        click.echo(json.dumps(result.output, indent=2, default=str))

@@ -1,0 +1,108 @@
+"""One run of one script against the in-memory store: what ``dryrun`` does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from nango_scripts.dsl import ScriptSpec, load_project
+from nango_scripts.errors import ConfigError, ScriptNotFoundError
+from nango_scripts.providers import ProviderConfig
+from nango_scripts.runtime import LogRecord, RunResult, run_script
+from nango_scripts.settings import Settings, load_settings
+from nango_scripts.store import Connection, ConnectionStore, MemoryRecordStore
+
+__all__ = ["DryRun"]
+
+
+@dataclass
+class DryRun:
+    settings: Settings
+    spec: ScriptSpec
+    provider: ProviderConfig
+    connection: Connection
+    other_errors: list[str] = field(default_factory=list)
+    """Problems in other scripts of the project: worth a warning, not a stop."""
+    store: MemoryRecordStore = field(default_factory=MemoryRecordStore)
+
+    @classmethod
+    def prepare(
+        cls,
+        project: str | Path | None,
+        name: str,
+        connection_id: str,
+        *,
+        integration: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> DryRun:
+        """Load the project, find the script and its connection; raise a clear error if not."""
+        settings = load_settings(project, env)
+        loaded = load_project(settings.project_dir)
+        try:
+            spec = loaded.find(name, integration)
+        except ScriptNotFoundError as exc:
+            if not loaded.errors:
+                raise
+            broken = "\n".join(f"  - {e}" for e in loaded.errors)
+            raise ScriptNotFoundError(
+                f"{exc.message}\nThese files could not be loaded and may hold it:\n{broken}",
+                hint=exc.hint,
+            ) from None
+        assert spec.integration is not None
+        provider = settings.integrations.get(spec.integration)
+        if provider is None:
+            raise ConfigError(
+                f'integration "{spec.integration}" of script "{spec.name}" is not in nango.toml.',
+                hint=f'Add [integrations.{spec.integration}] with provider = "..." '
+                f"(or base_url and auth) to {settings.project_dir / 'nango.toml'}.",
+            )
+        with ConnectionStore.open(settings) as connections:
+            connection = connections.get(spec.integration, connection_id)
+        return cls(settings, spec, provider, connection, [str(e) for e in loaded.errors])
+
+    async def run(
+        self,
+        *,
+        input: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+        last_sync_date: datetime | None = None,
+        strict_validation: bool = False,
+        on_log: Callable[[LogRecord], None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> RunResult:
+        settings = self.settings
+        connection = self.connection
+
+        async def save_credentials(credentials: dict[str, Any]) -> None:
+            # A refreshed token must not be lost even in a dry run: providers that
+            # rotate refresh tokens would lock the connection out.
+            with ConnectionStore.open(settings) as connections:
+                connections.update_credentials(
+                    connection.integration_id, connection.connection_id, credentials
+                )
+
+        return await run_script(
+            self.spec,
+            connection=connection,
+            provider=self.provider,
+            store=self.store,
+            last_sync_date=last_sync_date,
+            input=input,
+            metadata=metadata,
+            save_credentials=save_credentials,
+            strict_validation=strict_validation,
+            on_log=on_log,
+            transport=transport,
+        )
+
+    def records(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Per model, what the run saved, updated and deleted (in call order)."""
+        return {
+            model: {"saved": log.saved, "updated": log.updated, "deleted": log.deleted}
+            for model, log in self.store.models.items()
+        }

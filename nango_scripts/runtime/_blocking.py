@@ -1,0 +1,145 @@
+"""Blocking twins of the contexts, for scripts written as plain ``def``.
+
+A plain script runs in a worker thread; each call here is handed to the run's
+event loop and waited for, so both kinds of script share one implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from nango_scripts.http import PaginationConfig
+from nango_scripts.runtime._context import NangoAction, NangoSync
+from nango_scripts.store import Connection
+
+__all__ = ["BlockingNangoAction", "BlockingNangoSync"]
+
+T = TypeVar("T")
+
+
+class BlockingNangoAction:
+    def __init__(self, inner: NangoAction, loop: asyncio.AbstractEventLoop) -> None:
+        self._inner = inner
+        self._loop = loop
+
+    def _wait(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    @property
+    def connection_id(self) -> str:
+        return self._inner.connection_id
+
+    @property
+    def provider_config_key(self) -> str:
+        return self._inner.provider_config_key
+
+    def proxy(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self._wait(self._inner.proxy(method, endpoint, **kwargs))
+
+    def get(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self.proxy("GET", endpoint, **kwargs)
+
+    def post(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self.proxy("POST", endpoint, **kwargs)
+
+    def put(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self.proxy("PUT", endpoint, **kwargs)
+
+    def patch(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self.proxy("PATCH", endpoint, **kwargs)
+
+    def delete(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return self.proxy("DELETE", endpoint, **kwargs)
+
+    def paginate(
+        self,
+        endpoint: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        paginate: PaginationConfig | Mapping[str, Any] | None = None,
+        retries: int | None = None,
+    ) -> Iterator[list[Any]]:
+        pages = self._inner.paginate(
+            endpoint,
+            method=method,
+            params=params,
+            json=json,
+            headers=headers,
+            paginate=paginate,
+            retries=retries,
+        )
+
+        async def next_page() -> list[Any] | None:
+            try:
+                return await anext(pages)
+            except StopAsyncIteration:
+                return None
+
+        async def close() -> None:
+            aclose = getattr(pages, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        try:
+            while (page := self._wait(next_page())) is not None:
+                yield page
+        finally:
+            self._wait(close())
+
+    def get_connection(self) -> Connection:
+        return self._wait(self._inner.get_connection())
+
+    def get_metadata(self) -> dict[str, Any]:
+        return self._wait(self._inner.get_metadata())
+
+    def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        self._wait(self._inner.set_metadata(metadata))
+
+    def update_metadata(self, metadata: Mapping[str, Any]) -> None:
+        self._wait(self._inner.update_metadata(metadata))
+
+    def log(self, message: Any, level: str = "info", **fields: Any) -> None:
+        self._inner.log(message, level, **fields)
+
+
+class BlockingNangoSync(BlockingNangoAction):
+    _inner: NangoSync
+
+    def __init__(self, inner: NangoSync, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(inner, loop)
+
+    @property
+    def last_sync_date(self) -> datetime | None:
+        return self._inner.last_sync_date
+
+    def batch_save(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
+        return self._wait(self._inner.batch_save(records, model))
+
+    def batch_update(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
+        return self._wait(self._inner.batch_update(records, model))
+
+    def batch_delete(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
+        return self._wait(self._inner.batch_delete(records, model))
+
+    def get_records_by_ids(
+        self, ids: Sequence[str | int], model: type[BaseModel] | str
+    ) -> list[dict[str, Any]]:
+        return self._wait(self._inner.get_records_by_ids(ids, model))
+
+    def get_checkpoint(self) -> dict[str, Any] | None:
+        return self._wait(self._inner.get_checkpoint())
+
+    def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
+        self._wait(self._inner.save_checkpoint(checkpoint))
+
+    def clear_checkpoint(self) -> None:
+        self._wait(self._inner.clear_checkpoint())

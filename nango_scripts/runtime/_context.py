@@ -1,0 +1,302 @@
+"""The ``nango`` object a script receives: ``NangoAction`` and ``NangoSync``.
+
+Everything here is async. Plain ``def`` scripts get the blocking twins in
+``_blocking.py``, which drive these same methods on the run's event loop.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from nango_scripts.dsl import SyncSpec
+from nango_scripts.errors import RecordValidationError, ScriptRunError
+from nango_scripts.http import ApiClient, PaginationConfig
+from nango_scripts.runtime._results import InvalidRecord, LogLevel, LogRecord, ModelCounts
+from nango_scripts.runtime._validation import validate_batch
+from nango_scripts.store import Connection, RecordScope, RecordStore
+
+__all__ = ["NangoAction", "NangoSync", "RunState"]
+
+_LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
+
+@dataclass
+class RunState:
+    """Everything one run shares between its context, the runner and the result."""
+
+    script: str
+    scope: RecordScope
+    connection: Connection
+    api: ApiClient
+    store: RecordStore
+    metadata: dict[str, Any]
+    save_metadata: Callable[[dict[str, Any]], Awaitable[None]]
+    strict_validation: bool = False
+    log_level: str = "info"
+    on_log: Callable[[LogRecord], None] | None = None
+    logs: list[LogRecord] = field(default_factory=list)
+    counts: dict[str, ModelCounts] = field(default_factory=dict)
+    invalid: list[InvalidRecord] = field(default_factory=list)
+    max_invalid_kept: int = 1000
+
+    def log(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
+        if level not in _LEVELS:
+            raise ScriptRunError(
+                f"nango.log(): unknown level {level!r}; use one of {', '.join(_LEVELS)}."
+            )
+        if _LEVELS[level] < _LEVELS[self.log_level]:
+            return
+        record = LogRecord(datetime.now(UTC), level, message, dict(fields))  # type: ignore[arg-type]
+        self.logs.append(record)
+        if self.on_log is not None:
+            self.on_log(record)
+
+    def model_counts(self, model: str) -> ModelCounts:
+        return self.counts.setdefault(model, ModelCounts())
+
+
+class NangoAction:
+    """The context of an action (and the base of ``NangoSync``)."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    @property
+    def connection_id(self) -> str:
+        return self._state.scope.connection_id
+
+    @property
+    def provider_config_key(self) -> str:
+        """The integration id, as Nango calls it."""
+        return self._state.scope.integration_id
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    async def proxy(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self._state.api.request(
+            method,
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
+
+    async def get(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.proxy("GET", endpoint, **kwargs)
+
+    async def post(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.proxy("POST", endpoint, **kwargs)
+
+    async def put(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.proxy("PUT", endpoint, **kwargs)
+
+    async def patch(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.proxy("PATCH", endpoint, **kwargs)
+
+    async def delete(self, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.proxy("DELETE", endpoint, **kwargs)
+
+    def paginate(
+        self,
+        endpoint: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        paginate: PaginationConfig | Mapping[str, Any] | None = None,
+        retries: int | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        """Pages of items (lists), following the integration's pagination."""
+        return self._state.api.paginate(
+            endpoint,
+            method=method,
+            params=params,
+            json=json,
+            headers=headers,
+            paginate=paginate,
+            retries=retries,
+        )
+
+    # --- connection and metadata --------------------------------------------------------
+
+    async def get_connection(self) -> Connection:
+        return self._state.connection
+
+    async def get_metadata(self) -> dict[str, Any]:
+        return copy.deepcopy(self._state.metadata)
+
+    async def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        self._state.metadata = copy.deepcopy(dict(metadata))
+        await self._state.save_metadata(self._state.metadata)
+
+    async def update_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Merge ``metadata`` into the connection's (top-level keys replace), as Nango does."""
+        self._state.metadata = {**self._state.metadata, **copy.deepcopy(dict(metadata))}
+        await self._state.save_metadata(self._state.metadata)
+
+    # --- logging ------------------------------------------------------------------------
+
+    def log(self, message: Any, level: str = "info", **fields: Any) -> None:
+        """A line in the run's log (and, with ``serve``, the Activity log)."""
+        self._state.log(level, str(message), fields)
+
+
+class NangoSync(NangoAction):
+    """The context of a sync: ``NangoAction`` plus records and checkpoints."""
+
+    def __init__(
+        self, state: RunState, spec: SyncSpec, last_sync_date: datetime | None
+    ) -> None:
+        super().__init__(state)
+        self._spec = spec
+        self.last_sync_date = last_sync_date
+        """Start of the last successful run, or None (first run, or ``--full``)."""
+
+    def _model_name(self, model: type[BaseModel] | str) -> str:
+        name = model if isinstance(model, str) else model.__name__
+        if self._spec.model(name) is None:
+            declared = ", ".join(m.__name__ for m in self._spec.models)
+            raise ScriptRunError(
+                f'sync "{self._spec.name}" wrote model {name}, which it does not declare '
+                f"(it declares: {declared}). Add it to @sync(models=[...])."
+            )
+        return name
+
+    def _declared(self, model: type[BaseModel] | str) -> type[BaseModel]:
+        found = self._spec.model(self._model_name(model))
+        assert found is not None
+        return found
+
+    def _report_invalid(self, model: str, invalid: list[InvalidRecord]) -> None:
+        state = self._state
+        state.model_counts(model).invalid += len(invalid)
+        for bad in invalid:
+            if len(state.invalid) < state.max_invalid_kept:
+                state.invalid.append(bad)
+            state.log(
+                "warning",
+                f"invalid {model} record {bad.record_id!r}: {bad.field}: {bad.reason}",
+                {"model": model, "record_id": bad.record_id, "field": bad.field},
+            )
+        if state.strict_validation:
+            first = invalid[0]
+            raise RecordValidationError(
+                f"{len(invalid)} invalid {model} record(s); first: id {first.record_id!r}, "
+                f"field {first.field}: {first.reason}",
+                hint="Without --validate, invalid records are reported and skipped.",
+            )
+
+    async def batch_save(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
+        """Validate ``records`` against ``model`` and save the valid ones."""
+        declared = self._declared(model)
+        name = declared.__name__
+        valid, invalid = validate_batch(declared, records)
+        if invalid:
+            self._report_invalid(name, invalid)
+        if valid:
+            result = await self._state.store.save_records(self._state.scope, name, valid)
+            counts = self._state.model_counts(name)
+            counts.saved += len(valid)
+            counts.added += len(result.added)
+            counts.updated += len(result.updated)
+            counts.unchanged += len(result.unchanged)
+        return not invalid
+
+    async def batch_update(
+        self, records: Sequence[Mapping[str, Any] | BaseModel], model: type[BaseModel] | str
+    ) -> bool:
+        """Deep-merge partial records (each with its ``id``) into the stored ones."""
+        name = self._model_name(model)
+        partial: list[dict[str, Any]] = []
+        for raw in records:
+            item = raw.model_dump(mode="json", exclude_unset=True) if isinstance(raw, BaseModel) else dict(raw)
+            if item.get("id") is None:
+                self._report_invalid(
+                    name, [InvalidRecord(name, None, "id", "a partial record needs its id")]
+                )
+                continue
+            partial.append(item)
+        if partial:
+            result = await self._state.store.update_records(self._state.scope, name, partial)
+            self._state.model_counts(name).updated += len(result.updated)
+            self._warn_unknown("update", name, result.unknown)
+        return True
+
+    async def batch_delete(
+        self, records: Sequence[Mapping[str, Any] | BaseModel | str | int], model: type[BaseModel] | str
+    ) -> bool:
+        """Soft-delete records, given as records (with ``id``) or as ids."""
+        name = self._model_name(model)
+        ids: list[str] = []
+        for raw in records:
+            if isinstance(raw, BaseModel):
+                raw = raw.__dict__
+            rid = raw.get("id") if isinstance(raw, Mapping) else raw
+            if rid is None:
+                self._report_invalid(
+                    name, [InvalidRecord(name, None, "id", "a record to delete needs its id")]
+                )
+                continue
+            ids.append(str(rid))
+        if ids:
+            result = await self._state.store.delete_records(self._state.scope, name, ids)
+            self._state.model_counts(name).deleted += len(result.deleted)
+            self._warn_unknown("delete", name, result.unknown)
+        return True
+
+    def _warn_unknown(self, what: str, model: str, unknown: list[str]) -> None:
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+            self._state.log(
+                "warning",
+                f"batch_{what}: {len(unknown)} unknown {model} id(s), left alone: {shown}",
+                {"model": model, "unknown_ids": unknown[:100]},
+            )
+
+    async def get_records_by_ids(
+        self, ids: Sequence[str | int], model: type[BaseModel] | str
+    ) -> list[dict[str, Any]]:
+        name = self._model_name(model)
+        return await self._state.store.get_records_by_ids(
+            self._state.scope, name, [str(i) for i in ids]
+        )
+
+    # --- checkpoints --------------------------------------------------------------------
+
+    async def get_checkpoint(self) -> dict[str, Any] | None:
+        return await self._state.store.get_checkpoint(self._state.scope, self._spec.name)
+
+    async def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
+        """Save a flat dict that survives failed runs, so the next run can resume."""
+        for key, value in checkpoint.items():
+            if not isinstance(value, str | int | float | bool) and value is not None:
+                raise ScriptRunError(
+                    f"save_checkpoint: value of {key!r} is a {type(value).__name__}; a checkpoint "
+                    "is a flat dict of strings, numbers, booleans and None."
+                )
+        await self._state.store.save_checkpoint(self._state.scope, self._spec.name, checkpoint)
+
+    async def clear_checkpoint(self) -> None:
+        await self._state.store.clear_checkpoint(self._state.scope, self._spec.name)

@@ -1,0 +1,221 @@
+"""Running one script once for one connection: ``run_script`` -> ``RunResult``."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from nango_scripts.dsl import ActionSpec, ScriptSpec, SyncSpec
+from nango_scripts.errors import ActionError, HttpError, NangoScriptsError, RecordValidationError
+from nango_scripts.http import ApiClient
+from nango_scripts.providers import ProviderConfig
+from nango_scripts.runtime._blocking import BlockingNangoAction, BlockingNangoSync
+from nango_scripts.runtime._context import NangoAction, NangoSync, RunState
+from nango_scripts.runtime._results import LogRecord, RunError, RunResult
+from nango_scripts.store import Connection, RecordScope, RecordStore
+
+__all__ = ["run_script"]
+
+
+async def _discard(_: dict[str, Any]) -> None:
+    return None
+
+
+async def run_script(
+    spec: ScriptSpec,
+    *,
+    connection: Connection,
+    provider: ProviderConfig,
+    store: RecordStore,
+    last_sync_date: datetime | None = None,
+    input: Any = None,
+    metadata: Mapping[str, Any] | None = None,
+    save_metadata: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    save_credentials: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    strict_validation: bool = False,
+    retries: int | None = None,
+    log_level: str = "info",
+    on_log: Callable[[LogRecord], None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> RunResult:
+    """Run ``spec`` once for ``connection``; never raises for what the script does.
+
+    - ``metadata`` replaces the connection's metadata for this run (``dryrun --metadata``).
+    - ``save_metadata`` persists ``set_metadata``/``update_metadata`` (default: kept in memory).
+    - ``save_credentials`` persists credentials after an OAuth2 refresh.
+    - ``strict_validation``: an invalid record fails the run (``--validate``).
+    - ``retries``: default for requests (3 for syncs, 0 for actions, as Nango does).
+    """
+    started_at = datetime.now(UTC)
+    scope = RecordScope(connection.environment, connection.integration_id, connection.connection_id)
+    state: RunState
+
+    async def on_refreshed(credentials: dict[str, Any]) -> None:
+        state.connection = dataclasses.replace(state.connection, credentials=credentials)
+        if save_credentials is not None:
+            await save_credentials(credentials)
+        state.log("info", "access token refreshed", {})
+
+    def http_log(level: str, message: str, fields: Mapping[str, Any]) -> None:
+        state.log(level, message, fields)
+
+    default_retries = retries if retries is not None else (3 if spec.kind == "sync" else 0)
+    api = ApiClient(
+        provider,
+        connection.credentials,
+        on_credentials_refreshed=on_refreshed,
+        retries=default_retries,
+        log=http_log,
+        transport=transport,
+    )
+    state = RunState(
+        script=spec.name,
+        scope=scope,
+        connection=connection,
+        api=api,
+        store=store,
+        metadata=dict(metadata if metadata is not None else connection.metadata),
+        save_metadata=save_metadata or _discard,
+        strict_validation=strict_validation,
+        log_level=log_level,
+        on_log=on_log,
+    )
+    output: Any = None
+    error: RunError | None = None
+    clock = time.perf_counter()
+    try:
+        async with api:
+            if isinstance(spec, SyncSpec):
+                await _run_sync(spec, state, last_sync_date)
+            else:
+                output = await _run_action(spec, state, input)
+    except ActionError as exc:
+        error = RunError("action_error", _describe_payload(exc.payload), payload=exc.payload)
+    except _InvalidIO as exc:
+        error = RunError(exc.kind, str(exc))
+    except RecordValidationError as exc:
+        error = RunError("validation_error", str(exc))
+    except HttpError as exc:
+        error = RunError("http_error", str(exc))
+    except NangoScriptsError as exc:
+        error = RunError("script_error", str(exc))
+    except Exception as exc:
+        error = RunError("script_error", _describe_crash(exc, spec))
+    duration = time.perf_counter() - clock
+    if error is not None:
+        state.log("error", error.message, {"type": error.type})
+    return RunResult(
+        script=spec.name,
+        integration_id=scope.integration_id,
+        connection_id=scope.connection_id,
+        kind=spec.kind,
+        success=error is None,
+        started_at=started_at,
+        duration_s=duration,
+        models=state.counts,
+        invalid_records=state.invalid,
+        logs=state.logs,
+        output=output,
+        error=error,
+    )
+
+
+class _InvalidIO(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | None) -> None:
+    nango = NangoSync(state, spec, last_sync_date)
+    if spec.metadata is not None:
+        try:
+            spec.metadata.model_validate(state.metadata)
+        except ValidationError as exc:
+            state.log("warning", f"connection metadata does not match {spec.metadata.__name__}: {_short(exc)}", {})
+    for model in spec.models:
+        state.model_counts(model.__name__)
+    if spec.is_async:
+        await spec.func(nango)
+    else:
+        loop = asyncio.get_running_loop()
+        await asyncio.to_thread(spec.func, BlockingNangoSync(nango, loop))
+
+
+async def _run_action(spec: ActionSpec, state: RunState, raw_input: Any) -> Any:
+    nango = NangoAction(state)
+    args: list[Any] = []
+    if spec.takes_input:
+        args.append(_validate_input(spec, raw_input))
+    if spec.is_async:
+        result = await spec.func(nango, *args)
+    else:
+        loop = asyncio.get_running_loop()
+        result = await asyncio.to_thread(spec.func, BlockingNangoAction(nango, loop), *args)
+    return _dump_output(spec, result)
+
+
+def _validate_input(spec: ActionSpec, raw_input: Any) -> Any:
+    if spec.input is None:
+        return raw_input
+    if isinstance(raw_input, spec.input):
+        return raw_input
+    try:
+        return spec.input.model_validate(raw_input if raw_input is not None else {})
+    except ValidationError as exc:
+        raise _InvalidIO(
+            "invalid_input", f'input of action "{spec.name}" does not match {spec.input.__name__}: {_short(exc)}'
+        ) from None
+
+
+def _dump_output(spec: ActionSpec, result: Any) -> Any:
+    if spec.output is not None and result is not None:
+        try:
+            result = spec.output.model_validate(
+                result.model_dump() if isinstance(result, BaseModel) and not isinstance(result, spec.output) else result
+            )
+        except ValidationError as exc:
+            raise _InvalidIO(
+                "invalid_output",
+                f'action "{spec.name}" returned output that does not match {spec.output.__name__}: {_short(exc)}',
+            ) from None
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return result
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for detail in exc.errors(include_url=False)[:3]:
+        where = ".".join(str(p) for p in detail["loc"]) or "(root)"
+        parts.append(f"{where}: {detail['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _describe_payload(payload: Any) -> str:
+    if isinstance(payload, str):
+        return payload
+    if isinstance(payload, Mapping) and "message" in payload:
+        return str(payload["message"])
+    return f"action failed: {payload!r}"
+
+
+def _describe_crash(exc: BaseException, spec: ScriptSpec) -> str:
+    """``ValueError: boom (at github/syncs/issues.py:12, in issues)``: the script's own frame."""
+    where = ""
+    source = spec.source_file or Path(spec.func.__code__.co_filename)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename) == source:
+            where = f" (at {source.name}:{frame.lineno}, in {frame.name})"
+            break
+    return f"{type(exc).__name__}: {exc}{where}"

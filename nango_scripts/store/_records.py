@@ -1,0 +1,75 @@
+"""The interface runs write records through.
+
+Issue 2 ships an in-memory implementation (``MemoryRecordStore``); the SQLite and
+PostgreSQL stores implement the same protocol with change detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class RecordScope:
+    """Where records belong: one connection of one integration in one environment."""
+
+    environment: str
+    integration_id: str
+    connection_id: str
+
+
+@dataclass
+class BatchResult:
+    """Ids by outcome for one batch call. ``unknown``: ids an update/delete did not find."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+class RecordStore(Protocol):
+    """What the runtime needs from a records store.
+
+    Records are plain JSON-ready dicts with a string-able ``id``; within one batch
+    a duplicate id means the last one wins.
+    """
+
+    async def save_records(
+        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+    ) -> BatchResult: ...
+
+    async def update_records(
+        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+    ) -> BatchResult: ...
+
+    async def delete_records(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> BatchResult: ...
+
+    async def get_records_by_ids(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> list[dict[str, Any]]: ...
+
+    async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None: ...
+
+    async def save_checkpoint(
+        self, scope: RecordScope, sync_name: str, checkpoint: Mapping[str, Any]
+    ) -> None: ...
+
+    async def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None: ...
+
+
+def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``patch`` into ``base``: nested dicts merge, everything else (lists too) replaces."""
+    merged = dict(base)
+    for key, value in patch.items():
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged

@@ -34,3 +34,6 @@ class ProviderConfig:
     api_key_query: str = ""
     """If set, the API key goes into this query parameter instead of a header."""
     docs: str = ""
+    """Link to the API's reference documentation."""
+    notes: str = ""
+    """Caveats of the built-in defaults (why a field is unset, what to override)."""

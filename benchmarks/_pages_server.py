@@ -18,7 +18,7 @@ def make_record(i: int) -> dict[str, object]:
         "id": str(i),
         "title": f"Issue number {i}",
         "state": "open" if i % 3 else "closed",
-        "body": ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 13)[: 760],
+        "body": ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 13)[:760],
         "labels": ["bug", "p2", "backend"],
         "author": {"login": f"user{i % 97}", "id": i % 97},
         "comments": i % 17,

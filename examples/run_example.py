@@ -37,13 +37,25 @@ def main() -> int:
         }
         steps = [
             ["compile"],
-            ["connections", "create", "tracker", "acme",
-             "--credentials", f'{{"type": "API_KEY", "apiKey": "{API_KEY}"}}'],
+            [
+                "connections",
+                "create",
+                "tracker",
+                "acme",
+                "--credentials",
+                f'{{"type": "API_KEY", "apiKey": "{API_KEY}"}}',
+            ],
             ["connections", "list"],
             ["dryrun", "issues", "acme"],
             ["dryrun", "issues", "acme", "--last-sync-date", "2024-05-03T00:00:00Z", "--json"],
             ["dryrun", "labels", "acme"],
-            ["dryrun", "create_issue", "acme", "--input", '{"title": "Found a bug", "labels": ["bug"]}'],
+            [
+                "dryrun",
+                "create_issue",
+                "acme",
+                "--input",
+                '{"title": "Found a bug", "labels": ["bug"]}',
+            ],
         ]
         try:
             for args in steps:

@@ -44,7 +44,9 @@ class TrackerApi:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-            def _send(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: object, headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -21,7 +21,9 @@ def parse_json_option(value: str | None, option: str) -> Any:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from None
+            raise click.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint=option
+            ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -22,7 +22,9 @@ _SHOWN_PER_LIST = 20
 @click.option("--integration", "integration", help="The integration, if NAME is ambiguous.")
 @click.option("--input", "input_", metavar="JSON|@file", help="An action's input.")
 @click.option("--metadata", metavar="JSON|@file", help="Connection metadata for this run only.")
-@click.option("--last-sync-date", metavar="ISO", help="Pretend the last successful run started then.")
+@click.option(
+    "--last-sync-date", metavar="ISO", help="Pretend the last successful run started then."
+)
 @click.option("--validate", is_flag=True, help="Fail the run on the first invalid record.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.pass_context
@@ -51,9 +53,13 @@ def dryrun_cmd(
 
     runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
     if runner.spec.kind == "sync" and raw_input is not None:
-        raise click.BadParameter(f'"{name}" is a sync; only actions take input', param_hint="--input")
+        raise click.BadParameter(
+            f'"{name}" is a sync; only actions take input', param_hint="--input"
+        )
     if runner.spec.kind == "action" and since is not None:
-        raise click.BadParameter(f'"{name}" is an action; --last-sync-date is for syncs', param_hint="--last-sync-date")
+        raise click.BadParameter(
+            f'"{name}" is an action; --last-sync-date is for syncs', param_hint="--last-sync-date"
+        )
     for problem in runner.other_errors:
         click.echo(f"Warning: {problem}", err=True)
 
@@ -68,7 +74,11 @@ def dryrun_cmd(
     )
     records = runner.records()
     if as_json:
-        document: dict[str, Any] = {"script": result.script, "models": records, "output": result.output}
+        document: dict[str, Any] = {
+            "script": result.script,
+            "models": records,
+            "output": result.output,
+        }
         if result.error is not None:
             document["error"] = {"type": result.error.type, "message": result.error.message}
             if result.error.payload is not None:
@@ -89,7 +99,8 @@ def _parse_date(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z", param_hint="--last-sync-date"
+            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z",
+            param_hint="--last-sync-date",
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -101,7 +112,9 @@ def _print_log(record: LogRecord) -> None:
 
 def _print_human(result: RunResult, records: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
     state = "succeeded" if result.success else "failed"
-    click.echo(f"{result.kind} {result.script} ({result.integration_id}/{result.connection_id}) {state} in {result.duration_s:.2f}s")
+    click.echo(
+        f"{result.kind} {result.script} ({result.integration_id}/{result.connection_id}) {state} in {result.duration_s:.2f}s"
+    )
     for model, counts in result.models.items():
         click.echo(
             f"  {model}: {counts.saved} saved, {counts.updated} updated, "
@@ -112,7 +125,9 @@ def _print_human(result: RunResult, records: dict[str, dict[str, list[dict[str, 
             for item in items[:_SHOWN_PER_LIST]:
                 click.echo(f"    {what:<7} {json.dumps(item, default=str)}")
             if len(items) > _SHOWN_PER_LIST:
-                click.echo(f"    ... and {len(items) - _SHOWN_PER_LIST} more {what} (use --json for all)")
+                click.echo(
+                    f"    ... and {len(items) - _SHOWN_PER_LIST} more {what} (use --json for all)"
+                )
     if result.kind == "action" and result.success:
         click.echo("Output:")
         click.echo(json.dumps(result.output, indent=2, default=str))

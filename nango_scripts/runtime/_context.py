@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.errors import RecordValidationError, ScriptRunError
 from nango_scripts.http import ApiClient, PaginationConfig
-from nango_scripts.runtime._results import InvalidRecord, LogLevel, LogRecord, ModelCounts
+from nango_scripts.runtime._results import InvalidRecord, LogRecord, ModelCounts
 from nango_scripts.runtime._validation import validate_batch
 from nango_scripts.store import Connection, RecordScope, RecordStore
 
@@ -166,9 +166,7 @@ class NangoAction:
 class NangoSync(NangoAction):
     """The context of a sync: ``NangoAction`` plus records and checkpoints."""
 
-    def __init__(
-        self, state: RunState, spec: SyncSpec, last_sync_date: datetime | None
-    ) -> None:
+    def __init__(self, state: RunState, spec: SyncSpec, last_sync_date: datetime | None) -> None:
         super().__init__(state)
         self._spec = spec
         self.last_sync_date = last_sync_date
@@ -231,7 +229,11 @@ class NangoSync(NangoAction):
         name = self._model_name(model)
         partial: list[dict[str, Any]] = []
         for raw in records:
-            item = raw.model_dump(mode="json", exclude_unset=True) if isinstance(raw, BaseModel) else dict(raw)
+            item = (
+                raw.model_dump(mode="json", exclude_unset=True)
+                if isinstance(raw, BaseModel)
+                else dict(raw)
+            )
             if item.get("id") is None:
                 self._report_invalid(
                     name, [InvalidRecord(name, None, "id", "a partial record needs its id")]
@@ -245,7 +247,9 @@ class NangoSync(NangoAction):
         return True
 
     async def batch_delete(
-        self, records: Sequence[Mapping[str, Any] | BaseModel | str | int], model: type[BaseModel] | str
+        self,
+        records: Sequence[Mapping[str, Any] | BaseModel | str | int],
+        model: type[BaseModel] | str,
     ) -> bool:
         """Soft-delete records, given as records (with ``id``) or as ids."""
         name = self._model_name(model)

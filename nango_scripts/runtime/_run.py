@@ -141,7 +141,11 @@ async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | 
         try:
             spec.metadata.model_validate(state.metadata)
         except ValidationError as exc:
-            state.log("warning", f"connection metadata does not match {spec.metadata.__name__}: {_short(exc)}", {})
+            state.log(
+                "warning",
+                f"connection metadata does not match {spec.metadata.__name__}: {_short(exc)}",
+                {},
+            )
     for model in spec.models:
         state.model_counts(model.__name__)
     if spec.is_async:
@@ -173,7 +177,8 @@ def _validate_input(spec: ActionSpec, raw_input: Any) -> Any:
         return spec.input.model_validate(raw_input if raw_input is not None else {})
     except ValidationError as exc:
         raise _InvalidIO(
-            "invalid_input", f'input of action "{spec.name}" does not match {spec.input.__name__}: {_short(exc)}'
+            "invalid_input",
+            f'input of action "{spec.name}" does not match {spec.input.__name__}: {_short(exc)}',
         ) from None
 
 
@@ -181,7 +186,9 @@ def _dump_output(spec: ActionSpec, result: Any) -> Any:
     if spec.output is not None and result is not None:
         try:
             result = spec.output.model_validate(
-                result.model_dump() if isinstance(result, BaseModel) and not isinstance(result, spec.output) else result
+                result.model_dump()
+                if isinstance(result, BaseModel) and not isinstance(result, spec.output)
+                else result
             )
         except ValidationError as exc:
             raise _InvalidIO(

@@ -1,6 +1,6 @@
-from nango_scripts import ActionError, NangoAction, action
-
 from tracker.models import Issue, NewIssue
+
+from nango_scripts import ActionError, NangoAction, action
 
 
 @action(input=NewIssue, output=Issue, description="Create an issue in the tracker")

@@ -1,6 +1,6 @@
-from nango_scripts import Link, NangoSync, sync
-
 from tracker.models import Issue
+
+from nango_scripts import Link, NangoSync, sync
 
 
 @sync(

@@ -1,6 +1,6 @@
-from nango_scripts import BlockingNangoSync, sync
-
 from tracker.models import Label
+
+from nango_scripts import BlockingNangoSync, sync
 
 
 # A plain `def` works too: the context's methods then block instead of being awaited.

@@ -95,10 +95,12 @@ def apply_fields(
 
 
 def check_urls(config: ProviderConfig, where: str) -> None:
-    """After placeholders are filled: base_url and token_url must be http(s) URLs."""
+    """base_url and token_url must be http(s) URLs (unless a placeholder is still to fill)."""
     for key in ("base_url", "token_url"):
         url = getattr(config, key)
-        if url is not None and not url.startswith(("http://", "https://")):
+        if url is None or placeholders(url):
+            continue
+        if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: {key} {url!r} must start with http:// or https://.")
 
 
@@ -170,5 +172,4 @@ def _check_consistency(config: ProviderConfig, where: str) -> None:
             f"{where}: api_key_format {config.api_key_format!r} must contain {{api_key}}.",
             hint='For example api_key_format = "Bearer {api_key}" or "{api_key}".',
         )
-    if not placeholders(config.base_url):
-        check_urls(config, where)
+    check_urls(config, where)

@@ -1,1 +1,47 @@
-"""store"""
+"""The local database: connections (credentials encrypted at rest) and records.
+
+SQLite is the embedded default; :func:`open_database` is where a PostgreSQL backend
+plugs in.
+"""
+
+from __future__ import annotations
+
+from nango_scripts.store._connection import (
+    AuthType,
+    Connection,
+    ConnectionSummary,
+    validate_credentials,
+)
+from nango_scripts.store._connections import ConnectionStore
+from nango_scripts.store._crypto import (
+    CredentialCipher,
+    EncryptionKey,
+    credentials_aad,
+    load_key,
+    load_or_create_key,
+)
+from nango_scripts.store._memory import MemoryRecordStore, ModelLog
+from nango_scripts.store._records import BatchResult, RecordScope, RecordStore
+from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
+
+__all__ = [
+    "MIGRATIONS",
+    "AuthType",
+    "BatchResult",
+    "Connection",
+    "ConnectionStore",
+    "ConnectionSummary",
+    "CredentialCipher",
+    "EncryptionKey",
+    "MemoryRecordStore",
+    "Migration",
+    "ModelLog",
+    "RecordScope",
+    "RecordStore",
+    "credentials_aad",
+    "load_key",
+    "load_or_create_key",
+    "migrate",
+    "open_database",
+    "validate_credentials",
+]

@@ -1,0 +1,247 @@
+"""Opening the database from its URL, and the versioned schema migrations.
+
+:func:`open_database` is the one door: it dispatches on the URL's scheme, so a
+PostgreSQL backend plugs in beside :func:`open_sqlite` without touching callers.
+
+SQLite settings, and why:
+
+- ``journal_mode=WAL``: readers (the API, ``connections list``) never block the writer
+  (a sync run) and vice versa.
+- ``synchronous``: ``NORMAL`` by default. In WAL mode it cannot corrupt the database; a
+  crash of the process loses nothing, only an OS crash or power cut may roll back the
+  last commits, and it spares an fsync per commit (records are written in many small
+  batches). The connection store asks for ``FULL``: its writes are rare, and an OAuth2
+  refresh whose provider rotated the refresh token must survive a power cut, or the
+  connection is lost for good.
+- ``busy_timeout``: concurrent writers (scheduler, CLI, server) wait instead of failing.
+- ``foreign_keys=ON``: SQLite leaves them off by default; record tables will cascade
+  from ``connections``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Final, Literal, NamedTuple
+
+from nango_scripts.errors import ConfigError, StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "Migration",
+    "Synchronous",
+    "migrate",
+    "open_database",
+    "open_sqlite",
+    "schema_version",
+    "sqlite_path",
+]
+
+Synchronous = Literal["NORMAL", "FULL"]
+BUSY_TIMEOUT_S: Final = 10.0
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    sql: str
+    """One or more statements; applied with the ``schema_migrations`` row in one transaction."""
+
+
+# Append only: never edit a released step, add a new one with the next version.
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        1,
+        "connections",
+        """
+        CREATE TABLE connections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            environment TEXT NOT NULL,
+            integration_id TEXT NOT NULL,
+            connection_id TEXT NOT NULL,
+            auth_type TEXT NOT NULL,      -- not secret: listings read it without the key
+            expires_at TEXT,              -- OAuth2 token expiry, ISO UTC, not secret
+            credentials TEXT NOT NULL,    -- only the encrypted token (v1:...)
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (environment, integration_id, connection_id)
+        );
+        CREATE INDEX connections_by_connection_id ON connections (environment, connection_id);
+        """,
+    ),
+)
+
+
+def open_database(
+    url: str,
+    *,
+    synchronous: Synchronous = "NORMAL",
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> sqlite3.Connection:
+    """Open the database named by ``url`` with its schema up to date."""
+    scheme = url.partition(":")[0].lower()
+    if scheme == "sqlite":
+        return open_sqlite(sqlite_path(url), synchronous=synchronous, migrations=migrations)
+    if scheme in {"postgres", "postgresql"} or scheme.startswith("postgresql+"):
+        # The URL may hold a password: never echo it.
+        raise StoreError(
+            "PostgreSQL is not supported yet: it arrives with the records store.",
+            hint="Use the default SQLite database for now (unset NANGO_SCRIPTS_DATABASE_URL);"
+            " PostgreSQL will need the extra: pip install 'nango-scripts[postgres]'.",
+        )
+    raise ConfigError(
+        f"Unsupported database URL scheme {scheme + '://' if scheme else '(none)'}"
+        " in NANGO_SCRIPTS_DATABASE_URL.",
+        hint="Use sqlite:///absolute/path/to/nango.db (the default) or postgresql://...",
+    )
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///<path>`` -> ``<path>``, read as :attr:`Settings.sqlite_path` reads it.
+
+    ``sqlite:////abs/nango.db`` is absolute (what ``load_settings`` produces);
+    ``sqlite:///rel.db`` is relative to the current directory; ``sqlite:///:memory:``
+    is an in-memory database.
+    """
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigError(
+            f"Malformed SQLite URL {url!r}.",
+            hint="Write it as sqlite:////absolute/path/to/nango.db",
+        )
+    return url[len(prefix) :]
+
+
+def open_sqlite(
+    path: str | Path,
+    *,
+    synchronous: Synchronous = "NORMAL",
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> sqlite3.Connection:
+    """Open (creating it and its folder if needed) a tuned SQLite database and migrate it.
+
+    The connection is in autocommit mode (``isolation_level=None``): callers open
+    transactions explicitly with ``BEGIN``. It may be used from several threads, one at
+    a time.
+    """
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+    where = str(path)
+    if where != ":memory:":
+        try:
+            # Owner-only, like the key file: the database holds (encrypted) credentials
+            # and customer records. SQLite gives -wal and -shm the database's mode.
+            Path(where).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not os.path.exists(where):
+                os.close(os.open(where, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreError(f"Cannot create the database {where}: {exc.strerror or exc}.") from exc
+    try:
+        db = sqlite3.connect(
+            where, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot open the SQLite database {where}: {exc}.") from exc
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute("PRAGMA journal_mode = WAL").fetchone()
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrate(db, migrations)
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreError(
+            f"The database {where} cannot be used: {exc}.",
+            hint="Is it a SQLite database written by nango-scripts? Point"
+            " NANGO_SCRIPTS_DATABASE_URL elsewhere or move the file away.",
+        ) from exc
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The highest migration applied, 0 for a new database."""
+    row = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0])
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Apply the migrations not applied yet, in order; return their versions.
+
+    Each step and its ``schema_migrations`` row commit together (SQLite DDL is
+    transactional), so a failing step leaves the database as it was. ``BEGIN IMMEDIATE``
+    takes the write lock first, so two processes starting at once apply each step once.
+    """
+    versions = [m.version for m in migrations]
+    if any(b <= a for a, b in pairwise(versions)) or (versions and versions[0] < 1):
+        raise ValueError(f"migration versions must be positive and increasing: {versions}")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = schema_version(db)
+    latest = versions[-1] if versions else 0
+    if current > latest:
+        raise StoreError(
+            f"The database is at schema version {current}, newer than this nango-scripts"
+            f" knows ({latest}).",
+            hint="Upgrade nango-scripts, or use another database.",
+        )
+    applied: list[int] = []
+    for step in migrations:
+        if step.version <= current:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            done = db.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (step.version,)
+            ).fetchone()
+            if done is None:
+                for statement in split_statements(step.sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (step.version, step.name, datetime.now(UTC).isoformat()),
+                )
+                applied.append(step.version)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(
+                f"Database migration {step.version} ({step.name}) failed: {exc}."
+            ) from exc
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    return applied
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """Split SQL into statements; semicolons inside strings or triggers stay put.
+
+    (``executescript`` would commit the migration's transaction first, so statements
+    are run one by one.)
+    """
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if _has_code(pending):
+                yield pending.strip()
+            pending = ""
+    if _has_code(pending):
+        yield pending.strip()
+
+
+def _has_code(sql: str) -> bool:
+    lines = (line.split("--", 1)[0] for line in sql.splitlines())
+    return bool("".join(lines).strip(" \t\r\n;"))

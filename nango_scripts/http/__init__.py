@@ -1,1 +1,31 @@
-"""http"""
+"""The HTTP client a script's requests go through: one connection, its auth, retries, pagination.
+
+``ApiClient`` is bound to one integration's :class:`~nango_scripts.providers.ProviderConfig`
+and one connection's credentials. Retry decisions (``RetryPolicy``) and pagination
+(``Cursor``, ``Link``, ``Offset``) are pure code, unit-tested without I/O; the client
+drives them with httpx.
+"""
+
+from __future__ import annotations
+
+from nango_scripts.http._client import ApiClient
+from nango_scripts.http._pagination_config import (
+    Cursor,
+    Link,
+    Offset,
+    PaginationConfig,
+    pagination_from_dict,
+)
+from nango_scripts.http._retry import RetryPolicy
+from nango_scripts.http._urls import scrub_url
+
+__all__ = [
+    "ApiClient",
+    "Cursor",
+    "Link",
+    "Offset",
+    "PaginationConfig",
+    "RetryPolicy",
+    "pagination_from_dict",
+    "scrub_url",
+]

@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from nango_scripts.errors import PaginationError
 
-__all__ = ["Cursor", "Link", "Offset", "PaginationConfig", "pagination_from_dict", "resolve_pagination"]
+__all__ = [
+    "Cursor",
+    "Link",
+    "Offset",
+    "PaginationConfig",
+    "pagination_from_dict",
+    "resolve_pagination",
+]
 
 
 def _describe(name: str, exc: ValidationError, allowed: list[str]) -> str:
@@ -138,11 +145,12 @@ def resolve_pagination(
         config = pagination_from_dict(default)
     else:
         overrides = script.to_dict() if isinstance(script, _PaginationBase) else dict(script)
-        if default is not None and overrides.get("type", default.get("type")) == default.get("type"):
+        default_type = default.get("type") if default is not None else None
+        if default is not None and overrides.get("type", default_type) == default_type:
             config = pagination_from_dict({**default, **overrides})
         elif "type" not in overrides:
             raise PaginationError(
-                f"The paginate dict has no \"type\" and provider {provider!r} has no default "
+                f'The paginate dict has no "type" and provider {provider!r} has no default '
                 "pagination to complete it.",
                 hint='Add "type": "cursor", "link" or "offset".',
             )

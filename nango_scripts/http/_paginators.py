@@ -77,7 +77,7 @@ class Paginator:
             raise PaginationError(
                 f"Expected a list of items {where or 'as the response body'}, got "
                 f"{type(items).__name__}.",
-                hint="Set response_path to the key holding the list (e.g. response_path=\"data\").",
+                hint='Set response_path to the key holding the list (e.g. response_path="data").',
             )
         return items
 
@@ -197,7 +197,9 @@ class LinkPaginator(Paginator):
         try:
             link = str(httpx.URL(url).join(raw.strip())) if url else raw.strip()
         except httpx.InvalidURL as exc:
-            raise PaginationError(f"The API's next link {_short(raw)} is not a URL: {exc}") from None
+            raise PaginationError(
+                f"The API's next link {_short(raw)} is not a URL: {exc}"
+            ) from None
         if link in self._seen:
             self.warning = (
                 f"Pagination stopped: the API returned next link {_short(link)} again; "

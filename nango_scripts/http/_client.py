@@ -1,0 +1,347 @@
+"""``ApiClient``: an httpx ``AsyncClient`` bound to one connection.
+
+The client is a thin driver: URL joining, auth, the retry policy and the paginators
+are decided elsewhere (pure code); here they meet httpx, the clock and ``sleep``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from nango_scripts.errors import HttpError, PaginationError
+from nango_scripts.http._auth import AuthParts, build_auth
+from nango_scripts.http._pagination_config import PaginationConfig, resolve_pagination
+from nango_scripts.http._paginators import PageRequest, Paginator, make_paginator
+from nango_scripts.http._retry import RetryPolicy
+from nango_scripts.http._urls import join_url, scrub_url
+from nango_scripts.providers import ProviderConfig
+
+__all__ = ["ApiClient"]
+
+Log = Callable[[str, str, Mapping[str, Any]], None]
+_NO_AUTH = AuthParts()
+_HINTS = {
+    401: "Check the connection's credentials.",
+    403: "Check the connection's credentials and the scopes it was granted.",
+    429: "The API is rate limiting: run less often, or raise retries.",
+}
+
+
+def _no_log(level: str, message: str, fields: Mapping[str, Any]) -> None:
+    pass
+
+
+def _request_url(exc: httpx.TransportError, fallback: str) -> str:
+    try:
+        return str(exc.request.url)
+    except RuntimeError:  # raised by httpx when the error carries no request
+        return fallback
+
+
+class ApiClient:
+    """Requests to one integration's API with one connection's credentials.
+
+    ``request`` returns the response or raises :class:`HttpError`; ``paginate`` yields
+    pages (lists of items) one at a time. Both retry 429, 5xx and network errors per
+    ``retry_policy`` and renew OAuth2 tokens. ``log(level, message, fields)`` receives a
+    debug line per request and a warning per retry.
+    """
+
+    def __init__(
+        self,
+        provider: ProviderConfig,
+        credentials: Mapping[str, Any],
+        *,
+        on_credentials_refreshed: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        retries: int = 3,
+        log: Log | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.provider = provider
+        self._retries = retries
+        self._log_fn = log
+        self._log: Log = log or _no_log
+        self._sleep = sleep
+        policy = retry_policy or RetryPolicy()
+        if policy.rate_limit_reset_header is None and provider.rate_limit_reset_header:
+            policy = replace(
+                policy,
+                rate_limit_reset_header=provider.rate_limit_reset_header,
+                rate_limit_reset_format=provider.rate_limit_reset_format,
+            )
+        self._policy = policy
+        self._secret_params = (provider.api_key_query,) if provider.api_key_query else ()
+        self._base_headers = httpx.Headers(dict(provider.headers))
+        # Before the httpx client exists: bad credentials must not leak an open client.
+        self._auth = build_auth(
+            provider, credentials, self._post_token, on_credentials_refreshed, self._log
+        )
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=True
+        )
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def scrub(self, url: str) -> str:
+        """``url`` safe to show: no userinfo, secret query values masked."""
+        return scrub_url(url, self._secret_params)
+
+    async def request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        """One request (retried as needed); any final status >= 400 raises :class:`HttpError`."""
+        url = join_url(base_url_override or self.provider.base_url, endpoint)
+        response, attempts = await self._send(
+            method.upper(),
+            url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+        )
+        return self._checked(response, attempts)
+
+    def paginate(
+        self,
+        endpoint: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        paginate: PaginationConfig | Mapping[str, Any] | None = None,
+        retries: int | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        """Pages of items, fetched one at a time as the caller iterates.
+
+        The config is resolved now, so a bad one raises here rather than mid-iteration.
+        """
+        config = resolve_pagination(self.provider.pagination, paginate, provider=self.provider.name)
+        paginator = make_paginator(config)
+        first = paginator.first_request(params, json)
+        url = join_url(self.provider.base_url, endpoint)
+        return self._pages(paginator, first, method.upper(), url, headers, retries)
+
+    async def _pages(
+        self,
+        paginator: Paginator,
+        page: PageRequest | None,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        retries: int | None,
+    ) -> AsyncIterator[list[Any]]:
+        while page is not None:
+            response, attempts = await self._send(
+                method,
+                page.url or url,
+                params=page.params,
+                json=page.json,
+                headers=headers,
+                retries=retries,
+            )
+            self._checked(response, attempts)
+            try:
+                body = response.json()
+            except ValueError:
+                raise PaginationError(
+                    f"{method} {self.scrub(str(response.url))} did not answer JSON, so it cannot "
+                    f"be paginated: {response.text[:200]!r}"
+                ) from None
+            items = paginator.extract_items(body)
+            if not items:
+                return
+            yield items
+            page = paginator.next_request(body, response.headers, items, str(response.url))
+            if page is None and paginator.warning:
+                self._log("warning", paginator.warning, {"url": self.scrub(str(response.url))})
+
+    async def _post_token(
+        self, url: str, form: dict[str, str], headers: dict[str, str]
+    ) -> httpx.Response:
+        """A token-endpoint request: retried like any other, but without the API's auth/headers."""
+        response, _ = await self._send("POST", url, data=form, headers=headers, api=False)
+        return response
+
+    def _headers_for(self, parts: AuthParts, headers: Mapping[str, str] | None) -> httpx.Headers:
+        merged = self._base_headers.copy()
+        if parts.headers:
+            merged.update(parts.headers)
+        if headers:
+            merged.update(headers)  # the script's headers win, case-insensitively
+        return merged
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        api: bool = True,
+    ) -> tuple[httpx.Response, int]:
+        """The final response and how many retries it took; HttpError if the network never answered.
+
+        ``api=False`` (token requests) sends neither the provider's headers nor auth.
+        """
+        limit = self._retries if retries is None else retries
+        attempt = 0
+        previous = 0.0
+        renewed = False
+        while True:
+            parts = await self._auth.prepare() if api else _NO_AUTH
+            try:
+                response = await self._attempt(method, url, params, json, data, headers, parts, api)
+            except httpx.TransportError as exc:
+                wait = self._policy.delay(
+                    attempt=attempt,
+                    retries=limit,
+                    status=None,
+                    rand=random.random(),
+                    previous=previous,
+                )
+                shown = self.scrub(_request_url(exc, url))
+                if wait is None:
+                    after = f" (gave up after {attempt} retries)" if attempt else ""
+                    raise HttpError(
+                        f"{method} {shown} failed: {type(exc).__name__}: {exc}{after}",
+                        method=method,
+                        url=shown,
+                        hint="The API could not be reached; check base_url and the network.",
+                    ) from exc
+                self._retry_log(method, shown, type(exc).__name__, wait, attempt, limit)
+            else:
+                status = response.status_code
+                if status == 401 and api and self._auth.can_refresh and not renewed:
+                    renewed = True  # once per call: a second 401 is an answer, not a stale token
+                    if await self._auth.unauthorized(parts):
+                        continue
+                wait = self._policy.delay(
+                    attempt=attempt,
+                    retries=limit,
+                    status=status,
+                    headers=response.headers,
+                    now=time.time(),
+                    rand=random.random(),
+                    previous=previous,
+                )
+                if wait is None:
+                    return response, attempt
+                self._retry_log(method, self.scrub(str(response.url)), status, wait, attempt, limit)
+            await self._sleep(wait)
+            previous = wait
+            attempt += 1
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        parts: AuthParts,
+        api: bool,
+    ) -> httpx.Response:
+        """One HTTP exchange, logged at debug level."""
+        send_params = {**parts.params, **(params or {})} if parts.params else params
+        target: str | httpx.URL = url
+        if send_params and "?" in url:
+            # httpx would replace the URL's own query with ``params``: merge instead.
+            target, send_params = httpx.URL(url).copy_merge_params(send_params), None
+        raw = data if isinstance(data, str | bytes) else None
+        started = time.perf_counter()
+        response = await self._http.request(
+            method,
+            target,
+            params=send_params or None,
+            json=json,
+            data=None if raw is not None else data,
+            content=raw,
+            headers=self._headers_for(parts, headers) if api else headers,
+        )
+        if self._log_fn is not None:
+            shown = self.scrub(str(response.url))
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            self._log_fn(
+                "debug",
+                f"{method} {shown} {response.status_code} ({duration_ms} ms)",
+                {
+                    "method": method,
+                    "url": shown,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                },
+            )
+        return response
+
+    def _retry_log(
+        self, method: str, url: str, cause: int | str, wait: float, attempt: int, limit: int
+    ) -> None:
+        self._log(
+            "warning",
+            f"retrying {method} {url} after {cause} in {wait:.2f}s (retry {attempt + 1} of {limit})",
+            {
+                "method": method,
+                "url": url,
+                "status": cause,
+                "wait_s": round(wait, 3),
+                "attempt": attempt + 1,
+            },
+        )
+
+    def _checked(self, response: httpx.Response, retried: int) -> httpx.Response:
+        status = response.status_code
+        if status < 400:
+            return response
+        method = response.request.method
+        url = self.scrub(str(response.request.url))
+        body = response.text[:500]
+        message = f"{method} {url} failed with {status} {response.reason_phrase}"
+        hint = _HINTS.get(status)
+        if retried:
+            hint = f"Gave up after {retried} retries. {hint or ''}".strip()
+        raise HttpError(
+            f"{message}: {body}" if body else message,
+            method=method,
+            url=url,
+            status=status,
+            body=body,
+            hint=hint,
+        )

@@ -72,7 +72,7 @@ def test_public_names_match_all(package: str) -> None:
             not name.startswith("_")
             and name != "annotations"  # from __future__ import annotations
             and not isinstance(value, types.ModuleType)
-            and (getattr(value, "__module__", package) or "").startswith("nango_scripts")
+            and (getattr(value, "__module__", "") or "").startswith("nango_scripts")
         )
         or name in exported
     }

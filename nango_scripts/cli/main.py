@@ -14,9 +14,18 @@ import click
 
 # command name -> "module:attribute"; the order is the order of --help
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "compile": ("nango_scripts.cli.compile:compile_cmd", "Import and validate every script; print a table of them."),
-    "dryrun": ("nango_scripts.cli.dryrun:dryrun_cmd", "Run one script once and print what it saved; store nothing."),
-    "connections": ("nango_scripts.cli.connections:connections_group", "Create, list and delete connections in the local database."),
+    "compile": (
+        "nango_scripts.cli.compile:compile_cmd",
+        "Import and validate every script; print a table of them.",
+    ),
+    "dryrun": (
+        "nango_scripts.cli.dryrun:dryrun_cmd",
+        "Run one script once and print what it saved; store nothing.",
+    ),
+    "connections": (
+        "nango_scripts.cli.connections:connections_group",
+        "Create, list and delete connections in the local database.",
+    ),
 }
 
 

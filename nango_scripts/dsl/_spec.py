@@ -32,6 +32,8 @@ class SyncSpec:
     source_file: Path | None
 
     kind: Literal["sync"] = "sync"
+    line: int | None = None
+    """Line of the definition in ``source_file`` (its first decorator)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -62,6 +64,8 @@ class ActionSpec:
     """Whether the function has a second parameter for the input."""
 
     kind: Literal["action"] = "action"
+    line: int | None = None
+    """Line of the definition in ``source_file`` (its first decorator)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)

@@ -1,0 +1,145 @@
+"""``nango-scripts compile``: import and validate every script; a table of them, or every error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Container
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nango_scripts.cli._common import project_option
+from nango_scripts.dsl import Project, ScriptSpec, load_project
+from nango_scripts.errors import NangoScriptsError, ProjectError
+from nango_scripts.settings import load_settings
+
+_HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY")
+
+
+@click.command("compile")
+@click.option("--json", "as_json", is_flag=True, help="Print the scripts and errors as JSON.")
+@click.pass_context
+def compile_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Import and validate every script of the project; print a table of them.
+
+    Exits 1, listing every problem found, if any script cannot be loaded or its
+    integration is not configured in nango.toml.
+    """
+    settings = load_settings(project_option(ctx))
+    project = load_project(settings.project_dir)
+    errors: list[NangoScriptsError] = [
+        *project.errors,
+        *_unconfigured(project, settings.integrations),
+    ]
+
+    if as_json:
+        document = {
+            "scripts": [_describe(spec, project.project_dir) for spec in project.scripts],
+            "errors": [{"type": type(e).__name__, "message": str(e)} for e in errors],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        _print_table(project)
+        _print_errors(errors)
+    if errors:
+        ctx.exit(1)
+
+
+def _unconfigured(project: Project, configured: Container[str]) -> list[ProjectError]:
+    """A script whose integration nango.toml does not define cannot run."""
+    missing: dict[str, list[str]] = {}
+    for spec in project.scripts:
+        integration = spec.integration or ""
+        if integration not in configured:
+            missing.setdefault(integration, []).append(spec.name)
+    return [
+        ProjectError(
+            f'integration "{integration}" is not configured in nango.toml, so its '
+            f"scripts cannot run: {', '.join(names)}.",
+            hint=(
+                f'Add an [integrations.{integration}] table to nango.toml, with provider = "..." '
+                "(a built-in provider) or base_url and auth."
+            ),
+        )
+        for integration, names in missing.items()
+    ]
+
+
+def _print_table(project: Project) -> None:
+    rows = [
+        (str(spec.integration), spec.name, spec.kind, _models(spec), _frequency(spec))
+        for spec in project.scripts
+    ]
+    if rows:
+        widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
+        for row in [_HEADERS, *rows]:
+            click.echo(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+        click.echo()
+    integrations = {spec.integration for spec in project.scripts}
+    click.echo(
+        f"{_plural(len(project.scripts), 'script')} in {_plural(len(integrations), 'integration')}"
+    )
+
+
+def _print_errors(errors: list[NangoScriptsError]) -> None:
+    if not errors:
+        return
+    click.echo(f"\nError: {_plural(len(errors), 'problem')} found:", err=True)
+    for number, error in enumerate(errors, start=1):
+        prefix = f"{number}. "
+        text = str(error).replace("\n", "\n" + " " * len(prefix))
+        click.echo(f"\n{prefix}{text}", err=True)
+
+
+def _models(spec: ScriptSpec) -> str:
+    if spec.kind == "sync":
+        return ", ".join(model.__name__ for model in spec.models)
+    source = spec.input.__name__ if spec.input else "-"
+    target = spec.output.__name__ if spec.output else "-"
+    return f"{source} -> {target}"
+
+
+def _frequency(spec: ScriptSpec) -> str:
+    return spec.frequency if spec.kind == "sync" else ""
+
+
+def _describe(spec: ScriptSpec, project_dir: Path) -> dict[str, Any]:
+    source = spec.source_file
+    if source is not None and source.is_relative_to(project_dir):
+        source = source.relative_to(project_dir)
+    common: dict[str, Any] = {
+        "integration": spec.integration,
+        "name": spec.name,
+        "kind": spec.kind,
+        "scopes": list(spec.scopes),
+        "description": spec.description,
+        "version": spec.version,
+        "is_async": spec.is_async,
+        "source_file": source.as_posix() if source is not None else None,
+        "line": spec.line,
+    }
+    if spec.kind == "sync":
+        return {
+            **common,
+            "models": [model.__name__ for model in spec.models],
+            "frequency": spec.frequency,
+            "frequency_seconds": spec.frequency_seconds,
+            "sync_type": spec.sync_type,
+            "track_deletes": spec.track_deletes,
+            "auto_start": spec.auto_start,
+            "metadata": spec.metadata.__name__ if spec.metadata else None,
+        }
+    return {
+        **common,
+        "input": spec.input.__name__ if spec.input else None,
+        "output": spec.output.__name__ if spec.output else None,
+    }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

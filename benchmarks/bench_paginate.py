@@ -10,8 +10,9 @@ another process, it prints records per second of:
 - ``runtime``: a @sync script using ``nango.paginate`` and ``nango.batch_save`` into
   the in-memory store (counting only), through ``run_script``.
 
-Peak memory is measured in fresh child processes (max RSS) at two record counts
-to show it does not grow with the number of records.
+Peak memory is measured in fresh child processes at two record counts, as max RSS
+and as tracemalloc's peak of the Python heap during the run, to show that it does
+not grow with the number of records.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,26 +131,35 @@ def measure(kind: str, total: int, limit: int, repeat: int) -> list[float]:
     return rates
 
 
-def peak_rss_child(kind: str, total: int, limit: int) -> float:
-    """Max RSS in MiB of a fresh process doing one run of ``kind``."""
+def peak_memory_child(kind: str, total: int, limit: int) -> tuple[float, float]:
+    """(max RSS, peak Python heap during the run) in MiB, from a fresh process."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--records", str(total), "--limit", str(limit)],
         check=True,
         capture_output=True,
         text=True,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    rss, heap = out.stdout.strip().splitlines()[-1].split()
+    return float(rss), float(heap)
 
 
 def child(kind: str, total: int, limit: int) -> None:
     proc, base_url = start_server(total, limit)
     try:
         fn = plain_loop if kind == "plain" else runtime_loop
+        # tracemalloc's peak covers the run only (imports happen before it starts)
+        import nango_scripts.runtime
+        import nango_scripts.store  # noqa: F401
+
+        tracemalloc.start()
         asyncio.run(fn(base_url, limit))
+        heap_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     finally:
         proc.terminate()
         proc.wait()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{rss:.1f} {heap_peak / 2**20:.2f}")
 
 
 def main() -> None:
@@ -172,12 +183,16 @@ def main() -> None:
         print(f"{limit:>9}  {plain:>12,.0f}  {runtime:>14,.0f}  {runtime / plain:>12.0%}")
 
     small = max(args.records // 5, 1000)
-    print("\npeak RSS of one run in a fresh process (MiB):")
-    print(f"{'records':>9}  {'plain':>8}  {'runtime':>8}")
+    print("\npeak memory of one run (pages of 1,000) in a fresh process, MiB:")
+    print(
+        f"{'records':>9}  {'plain RSS':>9}  {'runtime RSS':>11}  {'plain heap':>10}  {'runtime heap':>12}"
+    )
     for total in (small, args.records):
-        plain_rss = peak_rss_child("plain", total, 1000)
-        runtime_rss = peak_rss_child("runtime", total, 1000)
-        print(f"{total:>9,}  {plain_rss:>8.1f}  {runtime_rss:>8.1f}")
+        plain_rss, plain_heap = peak_memory_child("plain", total, 1000)
+        runtime_rss, runtime_heap = peak_memory_child("runtime", total, 1000)
+        print(
+            f"{total:>9,}  {plain_rss:>9.1f}  {runtime_rss:>11.1f}  {plain_heap:>10.2f}  {runtime_heap:>12.2f}"
+        )
 
 
 if __name__ == "__main__":

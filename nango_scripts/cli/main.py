@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from nango_scripts.errors import NangoScriptsError
+
 # command name -> "module:attribute"; the order is the order of --help
 _COMMANDS: dict[str, tuple[str, str]] = {
     "compile": (
@@ -30,6 +32,15 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # Here rather than only in main(), so that CliRunner sees what users see.
+        try:
+            return super().invoke(ctx)
+        except NangoScriptsError as exc:
+            from nango_scripts.cli._errors import fail
+
+            fail(exc, debug=bool((ctx.obj or {}).get("debug")))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
 

@@ -7,13 +7,16 @@ are decided elsewhere (pure code); here they meet httpx, the clock and ``sleep``
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+import certifi
 import httpx
 
 from nango_scripts.errors import HttpError, PaginationError
@@ -88,7 +91,10 @@ class ApiClient:
             provider, credentials, self._post_token, on_credentials_refreshed, self._log
         )
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=True
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            verify=_ssl_context(),
         )
 
     async def __aenter__(self) -> ApiClient:
@@ -345,3 +351,9 @@ class ApiClient:
             body=body,
             hint=hint,
         )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ~25 ms, once per client otherwise."""
+    return ssl.create_default_context(cafile=certifi.where())

@@ -1,7 +1,7 @@
 """Validating a batch of records against its model, fast in the common case.
 
-A whole batch is validated and dumped by pydantic-core in one call each; only when
-that fails are records validated one by one, to say which ones are bad and why.
+A whole batch is validated by pydantic-core in one call; only when that fails are
+records validated one by one, to say which ones are bad and why.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nango_scripts.runtime._results import InvalidRecord
 
 
 @lru_cache(maxsize=256)
-def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[BaseModel]]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
@@ -37,8 +37,8 @@ def _first_problem(error: ValidationError) -> tuple[str, str]:
 
 def validate_batch(
     model: type[BaseModel], records: Sequence[Any]
-) -> tuple[list[dict[str, Any]], list[InvalidRecord]]:
-    """Return (JSON-ready dicts of the valid records, the invalid ones with reasons).
+) -> tuple[list[BaseModel], list[InvalidRecord]]:
+    """Return (the valid records as instances of ``model``, the invalid ones with reasons).
 
     Each item may be an instance of ``model`` (re-validated: scripts can build
     instances with ``model_construct``) or a mapping.
@@ -46,17 +46,15 @@ def validate_batch(
     adapter = _list_adapter(model)
     items = [r.__dict__ if type(r) is model else r for r in records]
     try:
-        instances = adapter.validate_python(items)
+        return adapter.validate_python(items), []
     except ValidationError:
         return _validate_one_by_one(model, items)
-    dumped: list[dict[str, Any]] = adapter.dump_python(instances, mode="json")
-    return dumped, []
 
 
 def _validate_one_by_one(
     model: type[BaseModel], items: Sequence[Any]
-) -> tuple[list[dict[str, Any]], list[InvalidRecord]]:
-    valid: list[dict[str, Any]] = []
+) -> tuple[list[BaseModel], list[InvalidRecord]]:
+    valid: list[BaseModel] = []
     invalid: list[InvalidRecord] = []
     for raw in items:
         try:
@@ -65,5 +63,5 @@ def _validate_one_by_one(
             where, reason = _first_problem(error)
             invalid.append(InvalidRecord(model.__name__, _record_id(raw), where, reason))
             continue
-        valid.append(instance.model_dump(mode="json"))
+        valid.append(instance)
     return valid, invalid

@@ -21,7 +21,13 @@ from nango_scripts.store._crypto import (
     load_or_create_key,
 )
 from nango_scripts.store._memory import MemoryRecordStore, ModelLog
-from nango_scripts.store._records import BatchResult, RecordScope, RecordStore
+from nango_scripts.store._records import (
+    BatchResult,
+    RecordScope,
+    RecordStore,
+    deep_merge,
+    dump_records,
+)
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
 
 __all__ = [
@@ -39,6 +45,8 @@ __all__ = [
     "RecordScope",
     "RecordStore",
     "credentials_aad",
+    "deep_merge",
+    "dump_records",
     "load_key",
     "load_or_create_key",
     "migrate",

@@ -10,7 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nango_scripts.store._records import BatchResult, RecordScope, deep_merge
+from pydantic import BaseModel
+
+from nango_scripts.store._records import (
+    BatchResult,
+    RecordScope,
+    deep_merge,
+    dump_records,
+    record_id,
+)
 
 
 @dataclass
@@ -39,20 +47,20 @@ class MemoryRecordStore:
         return self._current.setdefault((scope, model), {})
 
     async def save_records(
-        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+        self, scope: RecordScope, model: str, records: Sequence[BaseModel]
     ) -> BatchResult:
         log = self._log(model)
         result = BatchResult()
         log.saved_count += len(records)
         if self.keep_records:
             table = self._table(scope, model)
-            for record in records:
+            for record in dump_records(records):
                 rid = str(record["id"])
                 (result.updated if rid in table else result.added).append(rid)
                 table[rid] = dict(record)
                 log.saved.append(dict(record))
         else:
-            result.added.extend(str(r["id"]) for r in records)
+            result.added.extend(record_id(r) for r in records)
         return result
 
     async def update_records(

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
+
+from pydantic import BaseModel, TypeAdapter
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,14 @@ class BatchResult:
 class RecordStore(Protocol):
     """What the runtime needs from a records store.
 
-    Records are plain JSON-ready dicts with a string-able ``id``; within one batch
-    a duplicate id means the last one wins.
+    ``save_records`` gets validated model instances: turning them into stored form
+    (``dump_records``, hashing) is the store's work, so a store that keeps nothing
+    pays nothing. Updates are partial JSON-ready dicts. Every record has an ``id``;
+    within one batch a duplicate id means the last one wins.
     """
 
     async def save_records(
-        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+        self, scope: RecordScope, model: str, records: Sequence[BaseModel]
     ) -> BatchResult: ...
 
     async def update_records(
@@ -73,3 +78,22 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
         else:
             merged[key] = value
     return merged
+
+
+@lru_cache(maxsize=256)
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def dump_records(records: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """JSON-ready dicts of ``records`` (all of one model), in one pydantic-core call."""
+    if not records:
+        return []
+    dumped: list[dict[str, Any]] = _list_adapter(type(records[0])).dump_python(
+        list(records), mode="json"
+    )
+    return dumped
+
+
+def record_id(record: BaseModel) -> str:
+    return str(record.id)  # type: ignore[attr-defined]

@@ -215,9 +215,10 @@ def test_json_with_errors_exits_1(project: Path) -> None:
 
 def test_config_errors_go_to_the_group_handler(project: Path) -> None:
     (project / "nango.toml").write_text("[integrations.github\n")
-    result = CliRunner().invoke(cli, ["--project", str(project), "compile"], standalone_mode=False)
-    assert isinstance(result.exception, ConfigError)
-    assert "nango.toml" in str(result.exception)
+    result = CliRunner().invoke(cli, ["--project", str(project), "compile"])
+    assert result.exit_code == ConfigError.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "nango.toml" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_config_error_exit_code_through_main(

@@ -1,0 +1,252 @@
+"""``nango-scripts dryrun``: a real project folder, a real local API, the real CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from fakeapi import FakeApi, Received
+
+from nango_scripts.cli.main import cli
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
+API_KEY = "sk_test_dryrun"
+
+NANGO_TOML = """
+[integrations.fake]
+base_url = "http://127.0.0.1:9"
+auth = "api_key"
+api_key_header = "X-Key"
+api_key_format = "{api_key}"
+pagination = { type = "cursor", cursor_path_in_response = "next", cursor_name_in_request = "cursor", response_path = "data" }
+"""
+
+MODELS = """
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    id: str
+    n: int
+
+
+class Greeting(BaseModel):
+    name: str
+
+
+class Reply(BaseModel):
+    text: str
+"""
+
+ITEMS_SYNC = """
+from nango_scripts import NangoSync, sync
+
+from fake.models import Item
+
+
+@sync(models=[Item], frequency="every hour")
+async def items(nango: NangoSync) -> None:
+    params = {}
+    if nango.last_sync_date is not None:
+        params["since"] = nango.last_sync_date.isoformat()
+    meta = await nango.get_metadata()
+    if "only" in meta:
+        params["only"] = meta["only"]
+    async for page in nango.paginate("/items", params=params):
+        await nango.batch_save(page, Item)
+    nango.log("finished items")
+"""
+
+GREET_ACTION = """
+from nango_scripts import ActionError, NangoAction, action
+
+from fake.models import Greeting, Reply
+
+
+@action(input=Greeting, output=Reply)
+async def greet(nango: NangoAction, input: Greeting) -> Reply:
+    if input.name == "nobody":
+        raise ActionError({"message": "nobody to greet", "code": "empty"})
+    response = await nango.get("/hello", params={"name": input.name})
+    return Reply(text=response.json()["text"])
+"""
+
+
+def serve_items(items: list[dict[str, Any]]) -> Any:
+    def handler(request: Received) -> Any:
+        if request.headers.get("x-key") != API_KEY:
+            return 401, {}, {"message": "bad key"}
+        start = int(request.query.get("cursor", "0"))
+        chunk = items[start : start + 2]
+        nxt = start + 2
+        return 200, {}, {"data": chunk, "next": str(nxt) if nxt < len(items) else None}
+
+    return handler
+
+
+@pytest.fixture
+def project(tmp_path: Path, fake_api: FakeApi) -> dict[str, str]:
+    """A project with a sync and an action, a connection, and the env to use them."""
+    root = tmp_path / "proj"
+    (root / "fake" / "syncs").mkdir(parents=True)
+    (root / "fake" / "actions").mkdir()
+    (root / "nango.toml").write_text(NANGO_TOML)
+    (root / "fake" / "models.py").write_text(MODELS)
+    (root / "fake" / "syncs" / "items.py").write_text(ITEMS_SYNC)
+    (root / "fake" / "actions" / "greet.py").write_text(GREET_ACTION)
+    fake_api.route("/items", serve_items([{"id": str(i), "n": i} for i in range(5)]))
+    fake_api.route("/hello", lambda r: (200, {}, {"text": f"hello {r.query['name']}"}))
+    env = {
+        "NANGO_SCRIPTS_PROJECT": str(root),
+        "NANGO_SCRIPTS_DATABASE_URL": f"sqlite:///{tmp_path}/state/nango.db",
+        "NANGO_ENCRYPTION_KEY": base64.b64encode(bytes(32)).decode(),
+        "NANGO_INTEGRATION_FAKE_BASE_URL": fake_api.url,
+    }
+    credentials = json.dumps({"type": "API_KEY", "apiKey": API_KEY})
+    created = invoke(env, "connections", "create", "fake", "c1", "--credentials", credentials)
+    assert created.exit_code == 0, created.output
+    return env
+
+
+def invoke(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_sync_prints_counts_and_records(project: dict[str, str], fake_api: FakeApi) -> None:
+    result = invoke(project, "dryrun", "items", "c1")
+    assert result.exit_code == 0, result.output
+    assert "Item: 5 saved, 0 updated, 0 deleted, 0 invalid" in result.stdout
+    assert '"id": "4"' in result.stdout
+    assert "[info] finished items" in result.stderr
+    assert len(fake_api.requests_to("/items")) == 3
+
+
+def test_json_output_is_one_object_with_the_spec_shape(project: dict[str, str]) -> None:
+    result = invoke(project, "dryrun", "items", "c1", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document == {
+        "script": "items",
+        "models": {
+            "Item": {
+                "saved": [{"id": str(i), "n": i} for i in range(5)],
+                "updated": [],
+                "deleted": [],
+            }
+        },
+        "output": None,
+    }
+
+
+def test_last_sync_date_and_metadata_reach_the_script(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    result = invoke(
+        project,
+        "dryrun",
+        "items",
+        "c1",
+        "--last-sync-date",
+        "2024-05-01T12:00:00Z",
+        "--metadata",
+        '{"only": "open"}',
+    )
+    assert result.exit_code == 0, result.output
+    first = fake_api.requests_to("/items")[0]
+    assert first.query == {"since": "2024-05-01T12:00:00+00:00", "only": "open"}
+
+
+def test_action_with_input_from_a_file(project: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "input.json").write_text('{"name": "ada"}')
+    result = invoke(
+        project, "dryrun", "greet", "c1", "--input", f"@{tmp_path / 'input.json'}", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "script": "greet",
+        "models": {},
+        "output": {"text": "hello ada"},
+    }
+
+
+def test_action_error_exits_1_with_its_payload(project: dict[str, str]) -> None:
+    result = invoke(project, "dryrun", "greet", "c1", "--input", '{"name": "nobody"}', "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["error"]["type"] == "action_error"
+    assert document["error"]["payload"] == {"message": "nobody to greet", "code": "empty"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "{not json"], "not valid JSON"),
+        (["--input", '{"name": 3}'], "does not match Greeting"),
+        (["--input", "@/no/such/file.json"], "cannot read"),
+    ],
+)
+def test_bad_input_is_bad_usage(project: dict[str, str], args: list[str], message: str) -> None:
+    result = invoke(project, "dryrun", "greet", "c1", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_last_sync_date_and_misplaced_flags_are_bad_usage(project: dict[str, str]) -> None:
+    bad_date = invoke(project, "dryrun", "items", "c1", "--last-sync-date", "yesterday")
+    assert bad_date.exit_code == 2 and "not an ISO date" in bad_date.output
+    input_to_sync = invoke(project, "dryrun", "items", "c1", "--input", "{}")
+    assert input_to_sync.exit_code == 2 and "only actions take input" in input_to_sync.output
+
+
+def test_unknown_script_and_connection_are_bad_usage(project: dict[str, str]) -> None:
+    unknown_script = invoke(project, "dryrun", "itemz", "c1")
+    assert unknown_script.exit_code == 2
+    assert "items" in unknown_script.output  # the close match is suggested
+    unknown_connection = invoke(project, "dryrun", "items", "nope")
+    assert unknown_connection.exit_code == 2
+    assert "nope" in unknown_connection.output
+
+
+def test_invalid_records_warn_but_validate_fails(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    fake_api.route("/items", serve_items([{"id": "1", "n": 1}, {"id": "2", "n": "two"}]))
+    lenient = invoke(project, "dryrun", "items", "c1")
+    assert lenient.exit_code == 0, lenient.output
+    assert "1 saved, 0 updated, 0 deleted, 1 invalid" in lenient.stdout
+    assert "invalid Item record '2': n:" in lenient.stderr
+    strict = invoke(project, "dryrun", "items", "c1", "--validate")
+    assert strict.exit_code == 1
+    assert "1 invalid Item record(s)" in strict.stderr
+
+
+def test_an_http_error_is_one_paragraph_and_exit_1(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    fake_api.route("/items", lambda r: (403, {}, {"message": "forbidden here"}))
+    result = invoke(project, "dryrun", "items", "c1")
+    assert result.exit_code == 1
+    assert "403" in result.stderr and "forbidden here" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_console_script_keeps_stdout_pure_json(project: dict[str, str]) -> None:
+    done = subprocess.run(
+        [str(CONSOLE_SCRIPT), "dryrun", "items", "c1", "--json"],
+        env={**os.environ, **project},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["models"]["Item"]["saved"][0] == {"id": "0", "n": 0}
+    assert "finished items" in done.stderr
+    assert API_KEY not in done.stdout + done.stderr

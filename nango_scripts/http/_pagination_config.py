@@ -69,20 +69,27 @@ class Cursor(_PaginationBase):
     """The response names the next page's cursor; the next request sends it back."""
 
     type: ClassVar[str] = "cursor"
-    cursor_path_in_response: str = Field(min_length=1)
-    cursor_name_in_request: str = Field(min_length=1)
+    required: ClassVar[tuple[str, ...]] = ("cursor_path_in_response", "cursor_name_in_request")
+    # Optional here so that Cursor(limit=50) can override part of a provider's default;
+    # resolve_pagination() checks that the merged config is complete.
+    cursor_path_in_response: str | None = Field(default=None, min_length=1)
+    cursor_name_in_request: str | None = Field(default=None, min_length=1)
 
 
 class Link(_PaginationBase):
     """The next page's URL is in the ``Link`` header (by rel) or at a path of the body."""
 
     type: ClassVar[str] = "link"
+    required: ClassVar[tuple[str, ...]] = ()
     link_rel_in_response_header: str | None = Field(default=None, min_length=1)
     link_path_in_response_body: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _exactly_one_source(self) -> Link:
-        if (self.link_rel_in_response_header is None) == (self.link_path_in_response_body is None):
+    def _at_most_one_source(self) -> Link:
+        if (
+            self.link_rel_in_response_header is not None
+            and self.link_path_in_response_body is not None
+        ):
             raise PaginationError(
                 "Invalid link pagination: give exactly one of link_rel_in_response_header "
                 '(e.g. "next") or link_path_in_response_body (e.g. "paging.next").'
@@ -94,7 +101,8 @@ class Offset(_PaginationBase):
     """The request says where to start: an item offset, or a page number (``per-page``)."""
 
     type: ClassVar[str] = "offset"
-    offset_name_in_request: str = Field(min_length=1)
+    required: ClassVar[tuple[str, ...]] = ("offset_name_in_request",)
+    offset_name_in_request: str | None = Field(default=None, min_length=1)
     offset_start_value: int = 0
     offset_calculation_method: Literal["by-response-size", "per-page"] = "by-response-size"
 
@@ -126,7 +134,32 @@ def pagination_from_dict(config: Mapping[str, Any]) -> PaginationConfig:
         raise PaginationError(
             f'Unknown pagination type {kind!r}: use "cursor", "link" or "offset".'
         )
-    return cls.model_validate({k: v for k, v in config.items() if k != "type"})
+    return _complete(cls.model_validate({k: v for k, v in config.items() if k != "type"}))
+
+
+def _complete(config: PaginationConfig) -> PaginationConfig:
+    """``config`` if it says everything its type needs, else a PaginationError naming what."""
+    missing = [name for name in config.required if getattr(config, name) is None]
+    if missing:
+        raise PaginationError(
+            f"Invalid {config.type} pagination: missing required key "
+            + ", ".join(repr(m) for m in missing)
+            + " (and the integration's default pagination does not give it).",
+            hint="Give it in paginate=..., or set a default pagination for the integration.",
+        )
+    if (
+        isinstance(config, Link)
+        and config.link_rel_in_response_header is None
+        and config.link_path_in_response_body is None
+    ):
+        raise PaginationError(
+            "Invalid link pagination: give exactly one of link_rel_in_response_header "
+            '(e.g. "next") or link_path_in_response_body (e.g. "paging.next").'
+        )
+    return config
+
+
+_LINK_SOURCES = ("link_rel_in_response_header", "link_path_in_response_body")
 
 
 def resolve_pagination(
@@ -147,7 +180,12 @@ def resolve_pagination(
         overrides = script.to_dict() if isinstance(script, _PaginationBase) else dict(script)
         default_type = default.get("type") if default is not None else None
         if default is not None and overrides.get("type", default_type) == default_type:
-            config = pagination_from_dict({**default, **overrides})
+            base = dict(default)
+            if any(overrides.get(key) is not None for key in _LINK_SOURCES):
+                # the script chose where the next link is: the default's choice gives way
+                for key in _LINK_SOURCES:
+                    base.pop(key, None)
+            config = pagination_from_dict({**base, **overrides})
         elif "type" not in overrides:
             raise PaginationError(
                 f'The paginate dict has no "type" and provider {provider!r} has no default '
@@ -155,7 +193,7 @@ def resolve_pagination(
                 hint='Add "type": "cursor", "link" or "offset".',
             )
         elif isinstance(script, _PaginationBase):
-            config = script
+            config = _complete(script)
         else:
             config = pagination_from_dict(overrides)
     if config.limit is not None and not config.limit_name_in_request:

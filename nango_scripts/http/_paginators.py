@@ -116,7 +116,7 @@ class CursorPaginator(Paginator):
 
     def __init__(self, config: Cursor) -> None:
         super().__init__(config)
-        self._cursor_path = parse_path(config.cursor_path_in_response)
+        self._cursor_path = parse_path(_given(config.cursor_path_in_response))
         self._seen: set[Any] = set()
 
     def next_request(
@@ -135,7 +135,7 @@ class CursorPaginator(Paginator):
             )
             return None
         self._seen.add(key)
-        return self._with({**self._limit_extra, self.config.cursor_name_in_request: cursor})
+        return self._with({**self._limit_extra, _given(self.config.cursor_name_in_request): cursor})
 
 
 class OffsetPaginator(Paginator):
@@ -149,7 +149,7 @@ class OffsetPaginator(Paginator):
 
     def _first_extra(self) -> dict[str, Any]:
         self._offset = self.config.offset_start_value
-        return {self.config.offset_name_in_request: self._offset}
+        return {_given(self.config.offset_name_in_request): self._offset}
 
     def next_request(
         self, body: Any, headers: Mapping[str, str], items: Sequence[Any], url: str = ""
@@ -160,7 +160,9 @@ class OffsetPaginator(Paginator):
             return None
         per_page = self.config.offset_calculation_method == "per-page"
         self._offset += 1 if per_page else len(items)
-        return self._with({**self._limit_extra, self.config.offset_name_in_request: self._offset})
+        return self._with(
+            {**self._limit_extra, _given(self.config.offset_name_in_request): self._offset}
+        )
 
 
 class LinkPaginator(Paginator):
@@ -216,3 +218,9 @@ def make_paginator(config: PaginationConfig) -> Paginator:
     if isinstance(config, Offset):
         return OffsetPaginator(config)
     return LinkPaginator(config)
+
+
+def _given(value: str | None) -> str:
+    """A field resolve_pagination() has checked is set."""
+    assert value is not None, "pagination config was not resolved"
+    return value

@@ -69,10 +69,37 @@ def test_bad_dicts_raise_pagination_error(config: Any, fragment: str) -> None:
 
 
 def test_direct_construction_errors_are_pagination_errors_too() -> None:
-    with pytest.raises(PaginationError, match="cursor_name_in_request"):
-        Cursor(cursor_path_in_response="x")  # type: ignore[call-arg]
+    with pytest.raises(PaginationError, match="limit"):
+        Cursor(cursor_path_in_response="x", limit=0)
     with pytest.raises(PaginationError, match="exactly one of"):
-        Link()
+        Link(link_rel_in_response_header="next", link_path_in_response_body="next")
+
+
+def test_an_incomplete_config_fails_when_nothing_completes_it() -> None:
+    with pytest.raises(PaginationError, match="cursor_name_in_request"):
+        resolve_pagination(None, Cursor(cursor_path_in_response="x"), provider="p")
+    with pytest.raises(PaginationError, match="exactly one of"):
+        resolve_pagination(None, Link(limit=5, limit_name_in_request="n"), provider="p")
+    with pytest.raises(PaginationError, match="offset_name_in_request"):
+        resolve_pagination(
+            {"type": "cursor", "cursor_path_in_response": "a", "cursor_name_in_request": "b"},
+            Offset(),
+        )
+
+
+def test_a_partial_config_overrides_only_what_it_sets() -> None:
+    default = {
+        "type": "link",
+        "link_rel_in_response_header": "next",
+        "limit_name_in_request": "per_page",
+    }
+    assert resolve_pagination(default, Link(limit=25)) == Link(
+        link_rel_in_response_header="next", limit_name_in_request="per_page", limit=25
+    )
+    # choosing the body path replaces the default's header rel instead of clashing with it
+    assert resolve_pagination(default, Link(link_path_in_response_body="links.next")) == Link(
+        link_path_in_response_body="links.next", limit_name_in_request="per_page"
+    )
 
 
 PROVIDER_CURSOR = {

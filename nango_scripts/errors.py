@@ -6,13 +6,15 @@
     +-- ProjectError                  a project folder that cannot be loaded (exit 1)
     |   +-- ScriptNotFoundError       no script by that name (exit 2)
     +-- ConnectionNotFoundError       no such connection (exit 2)
-    +-- CredentialsError              credentials missing, malformed or undecryptable (exit 1)
+    +-- CredentialsError              credentials missing or undecryptable (exit 1)
+    |   +-- InvalidCredentialsError   credentials given in the wrong shape (exit 2)
     +-- HttpError                     a request to the integration's API failed (exit 1)
     |   +-- AuthRefreshError          an OAuth2 token could not be refreshed
     +-- PaginationError               a pagination config or response that cannot be followed
     +-- RecordValidationError         records failed their model under --validate (exit 1)
     +-- ScriptRunError                anything else wrong with a run (undeclared model, ...)
     +-- StoreError                    the database refused or holds something unexpected
+        +-- ConnectionExistsError     creating a connection that exists (exit 2)
     ActionError                       raised *by scripts*: an action's expected failure,
                                       returned to the caller with its payload
 
@@ -28,9 +30,11 @@ __all__ = [
     "ActionError",
     "AuthRefreshError",
     "ConfigError",
+    "ConnectionExistsError",
     "ConnectionNotFoundError",
     "CredentialsError",
     "HttpError",
+    "InvalidCredentialsError",
     "NangoScriptsError",
     "PaginationError",
     "ProjectError",
@@ -86,6 +90,12 @@ class CredentialsError(NangoScriptsError):
     pass
 
 
+class InvalidCredentialsError(CredentialsError):
+    """Credentials given by the user do not have one of Nango's shapes."""
+
+    exit_code = 2
+
+
 class HttpError(NangoScriptsError):
     """A request failed for good. ``url`` never carries a secret."""
 
@@ -124,6 +134,10 @@ class ScriptRunError(NangoScriptsError):
 
 class StoreError(NangoScriptsError):
     pass
+
+
+class ConnectionExistsError(StoreError):
+    exit_code = 2
 
 
 class ActionError(Exception):

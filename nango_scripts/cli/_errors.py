@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Any, NoReturn
@@ -19,8 +20,20 @@ def fail(error: NangoScriptsError, *, debug: bool = False) -> NoReturn:
     sys.exit(error.exit_code)
 
 
+def debug_wanted(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("NANGO_SCRIPTS_DEBUG", "").lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
+
+
 def run_cli(group: click.Group, argv: list[str]) -> Any:
-    debug = "--debug" in argv
+    debug = debug_wanted(argv)
+    if "--debug" in argv:
+        # `nango-scripts dryrun x c --debug` means the group's --debug too
+        argv = ["--debug", *(arg for arg in argv if arg != "--debug")]
     try:
         return group.main(args=argv, prog_name="nango-scripts", standalone_mode=False)
     except click.exceptions.Abort:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -52,6 +53,8 @@ def dryrun_cmd(
     from nango_scripts.engine import DryRun
 
     runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
+    if runner.spec.kind == "action" and not runner.spec.takes_input and raw_input is not None:
+        raise click.BadParameter(f'action "{name}" takes no input', param_hint="--input")
     if runner.spec.kind == "sync" and raw_input is not None:
         raise click.BadParameter(
             f'"{name}" is a sync; only actions take input', param_hint="--input"
@@ -63,15 +66,18 @@ def dryrun_cmd(
     for problem in runner.other_errors:
         click.echo(f"Warning: {problem}", err=True)
 
-    result = asyncio.run(
-        runner.run(
-            input=raw_input,
-            metadata=raw_metadata,
-            last_sync_date=since,
-            strict_validation=validate,
-            on_log=_print_log,
+    # With --json, stdout holds the one JSON object: what the script prints goes to stderr.
+    script_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
+    with script_stdout:
+        result = asyncio.run(
+            runner.run(
+                input=raw_input,
+                metadata=raw_metadata,
+                last_sync_date=since,
+                strict_validation=validate,
+                on_log=_print_log,
+            )
         )
-    )
     records = runner.records()
     if as_json:
         document: dict[str, Any] = {
@@ -87,6 +93,8 @@ def dryrun_cmd(
     else:
         _print_human(result, records)
     if result.error is not None:
+        if result.error.traceback and (ctx.find_root().obj or {}).get("debug"):
+            click.echo(result.error.traceback.rstrip(), err=True)
         if not as_json:
             click.echo(f"Error: {result.script} failed: {result.error.message}", err=True)
         sys.exit(2 if result.error.type == "invalid_input" else 1)

@@ -132,7 +132,7 @@ def sync(
             scopes=_check_scopes(scopes, site),
             description=_check_description(description, site),
             version=_check_version(version, site),
-            is_async=inspect.iscoroutinefunction(fn),
+            is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
             source_file=_source_file(code),
             line=code.co_firstlineno,
         )
@@ -213,7 +213,7 @@ def action(
             scopes=_check_scopes(scopes, site),
             description=_check_description(description, site),
             version=_check_version(version, site),
-            is_async=inspect.iscoroutinefunction(fn),
+            is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
             source_file=_source_file(code),
             takes_input=input_type is not None,
             line=code.co_firstlineno,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from nango_scripts.dsl import ScriptSpec, load_project
+from nango_scripts.dsl import ScriptSpec, SyncSpec, load_project
 from nango_scripts.errors import ConfigError, ScriptNotFoundError
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
@@ -101,8 +101,14 @@ class DryRun:
         )
 
     def records(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """Per model, what the run saved, updated and deleted (in call order)."""
-        return {
-            model: {"saved": log.saved, "updated": log.updated, "deleted": log.deleted}
-            for model, log in self.store.models.items()
+        """Per model, what the run saved, updated and deleted (in call order).
+
+        Every model a sync declares is there, even if nothing valid reached it.
+        """
+        declared = [m.__name__ for m in self.spec.models] if isinstance(self.spec, SyncSpec) else []
+        out: dict[str, dict[str, list[dict[str, Any]]]] = {
+            name: {"saved": [], "updated": [], "deleted": []} for name in declared
         }
+        for model, log in self.store.models.items():
+            out[model] = {"saved": log.saved, "updated": log.updated, "deleted": log.deleted}
+        return out

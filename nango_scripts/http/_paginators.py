@@ -146,6 +146,7 @@ class OffsetPaginator(Paginator):
     def __init__(self, config: Offset) -> None:
         super().__init__(config)
         self._offset = config.offset_start_value
+        self._previous: Sequence[Any] | None = None
 
     def _first_extra(self) -> dict[str, Any]:
         self._offset = self.config.offset_start_value
@@ -158,6 +159,16 @@ class OffsetPaginator(Paginator):
             return None
         if self.config.limit is not None and len(items) < self.config.limit:
             return None
+        # The loop guard: an API that ignores the offset sends the same page forever.
+        # Comparing with the previous page is cheap: pages differ at their first item.
+        if self._previous is not None and list(items) == list(self._previous):
+            self.warning = (
+                f"Pagination stopped: the page at {self.config.offset_name_in_request}="
+                f"{self._offset} repeats the previous one; the API seems to ignore "
+                f"{self.config.offset_name_in_request!r}, and following it would loop forever."
+            )
+            return None
+        self._previous = items
         per_page = self.config.offset_calculation_method == "per-page"
         self._offset += 1 if per_page else len(items)
         return self._with(

@@ -7,7 +7,7 @@ event loop and waited for, so both kinds of script share one implementation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel
 
 from nango_scripts.http import PaginationConfig
+from nango_scripts.runtime._awaited import drive
 from nango_scripts.runtime._context import NangoAction, NangoSync
 from nango_scripts.store import Connection
 
@@ -28,8 +29,8 @@ class BlockingNangoAction:
         self._inner = inner
         self._loop = loop
 
-    def _wait(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+    def _wait(self, awaitable: Awaitable[T]) -> T:
+        return asyncio.run_coroutine_threadsafe(drive(awaitable), self._loop).result()
 
     @property
     def connection_id(self) -> str:
@@ -39,23 +40,140 @@ class BlockingNangoAction:
     def provider_config_key(self) -> str:
         return self._inner.provider_config_key
 
-    def proxy(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self._wait(self._inner.proxy(method, endpoint, **kwargs))
+    def proxy(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self._wait(
+            self._inner.proxy(
+                method,
+                endpoint,
+                params=params,
+                json=json,
+                data=data,
+                headers=headers,
+                retries=retries,
+                base_url_override=base_url_override,
+            )
+        )
 
-    def get(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self.proxy("GET", endpoint, **kwargs)
+    def get(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self.proxy(
+            "GET",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    def post(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self.proxy("POST", endpoint, **kwargs)
+    def post(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self.proxy(
+            "POST",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    def put(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self.proxy("PUT", endpoint, **kwargs)
+    def put(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self.proxy(
+            "PUT",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    def patch(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self.proxy("PATCH", endpoint, **kwargs)
+    def patch(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self.proxy(
+            "PATCH",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    def delete(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return self.proxy("DELETE", endpoint, **kwargs)
+    def delete(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return self.proxy(
+            "DELETE",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
     def paginate(
         self,
@@ -93,7 +211,10 @@ class BlockingNangoAction:
             while (page := self._wait(next_page())) is not None:
                 yield page
         finally:
-            self._wait(close())
+            # A half-read iterator may be collected after the run ended: then there is
+            # no loop to close the pages on, and nothing left to close.
+            if not self._loop.is_closed():
+                self._wait(close())
 
     def get_connection(self) -> Connection:
         return self._wait(self._inner.get_connection())

@@ -18,8 +18,9 @@ from pydantic import BaseModel
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.errors import RecordValidationError, ScriptRunError
 from nango_scripts.http import ApiClient, PaginationConfig
+from nango_scripts.runtime._awaited import Ledger, must_await
 from nango_scripts.runtime._results import InvalidRecord, LogRecord, ModelCounts
-from nango_scripts.runtime._validation import validate_batch
+from nango_scripts.runtime._validation import validate_batch, validate_partial
 from nango_scripts.store import Connection, RecordScope, RecordStore
 
 __all__ = ["NangoAction", "NangoSync", "RunState"]
@@ -45,6 +46,7 @@ class RunState:
     counts: dict[str, ModelCounts] = field(default_factory=dict)
     invalid: list[InvalidRecord] = field(default_factory=list)
     max_invalid_kept: int = 1000
+    ledger: Ledger = field(default_factory=Ledger)
 
     def log(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
         if level not in _LEVELS:
@@ -69,6 +71,10 @@ class NangoAction:
         self._state = state
 
     @property
+    def _ledger(self) -> Ledger:
+        return self._state.ledger
+
+    @property
     def connection_id(self) -> str:
         return self._state.scope.connection_id
 
@@ -79,6 +85,7 @@ class NangoAction:
 
     # --- HTTP -------------------------------------------------------------------------
 
+    @must_await
     async def proxy(
         self,
         method: str,
@@ -102,20 +109,120 @@ class NangoAction:
             base_url_override=base_url_override,
         )
 
-    async def get(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return await self.proxy("GET", endpoint, **kwargs)
+    @must_await
+    async def get(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self.proxy(
+            "GET",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    async def post(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return await self.proxy("POST", endpoint, **kwargs)
+    @must_await
+    async def post(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self.proxy(
+            "POST",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    async def put(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return await self.proxy("PUT", endpoint, **kwargs)
+    @must_await
+    async def put(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self.proxy(
+            "PUT",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    async def patch(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return await self.proxy("PATCH", endpoint, **kwargs)
+    @must_await
+    async def patch(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self.proxy(
+            "PATCH",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
-    async def delete(self, endpoint: str, **kwargs: Any) -> httpx.Response:
-        return await self.proxy("DELETE", endpoint, **kwargs)
+    @must_await
+    async def delete(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+        base_url_override: str | None = None,
+    ) -> httpx.Response:
+        return await self.proxy(
+            "DELETE",
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            retries=retries,
+            base_url_override=base_url_override,
+        )
 
     def paginate(
         self,
@@ -141,16 +248,20 @@ class NangoAction:
 
     # --- connection and metadata --------------------------------------------------------
 
+    @must_await
     async def get_connection(self) -> Connection:
         return self._state.connection
 
+    @must_await
     async def get_metadata(self) -> dict[str, Any]:
         return copy.deepcopy(self._state.metadata)
 
+    @must_await
     async def set_metadata(self, metadata: Mapping[str, Any]) -> None:
         self._state.metadata = copy.deepcopy(dict(metadata))
         await self._state.save_metadata(self._state.metadata)
 
+    @must_await
     async def update_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Merge ``metadata`` into the connection's (top-level keys replace), as Nango does."""
         self._state.metadata = {**self._state.metadata, **copy.deepcopy(dict(metadata))}
@@ -206,6 +317,7 @@ class NangoSync(NangoAction):
                 hint="Without --validate, invalid records are reported and skipped.",
             )
 
+    @must_await
     async def batch_save(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
         """Validate ``records`` against ``model`` and save the valid ones."""
         declared = self._declared(model)
@@ -222,30 +334,33 @@ class NangoSync(NangoAction):
             counts.unchanged += len(result.unchanged)
         return not invalid
 
+    @must_await
     async def batch_update(
         self, records: Sequence[Mapping[str, Any] | BaseModel], model: type[BaseModel] | str
     ) -> bool:
-        """Deep-merge partial records (each with its ``id``) into the stored ones."""
-        name = self._model_name(model)
+        """Deep-merge partial records (each with its ``id``) into the stored ones.
+
+        Every key must be a field of ``model`` and every value must fit it.
+        """
+        declared = self._declared(model)
+        name = declared.__name__
         partial: list[dict[str, Any]] = []
+        invalid: list[InvalidRecord] = []
         for raw in records:
-            item = (
-                raw.model_dump(mode="json", exclude_unset=True)
-                if isinstance(raw, BaseModel)
-                else dict(raw)
-            )
-            if item.get("id") is None:
-                self._report_invalid(
-                    name, [InvalidRecord(name, None, "id", "a partial record needs its id")]
-                )
-                continue
-            partial.append(item)
+            item, problem = validate_partial(declared, raw)
+            if problem is not None:
+                invalid.append(problem)
+            elif item is not None:
+                partial.append(item)
+        if invalid:
+            self._report_invalid(name, invalid)
         if partial:
             result = await self._state.store.update_records(self._state.scope, name, partial)
             self._state.model_counts(name).updated += len(result.updated)
             self._warn_unknown("update", name, result.unknown)
-        return True
+        return not invalid
 
+    @must_await
     async def batch_delete(
         self,
         records: Sequence[Mapping[str, Any] | BaseModel | str | int],
@@ -279,6 +394,7 @@ class NangoSync(NangoAction):
                 {"model": model, "unknown_ids": unknown[:100]},
             )
 
+    @must_await
     async def get_records_by_ids(
         self, ids: Sequence[str | int], model: type[BaseModel] | str
     ) -> list[dict[str, Any]]:
@@ -289,9 +405,11 @@ class NangoSync(NangoAction):
 
     # --- checkpoints --------------------------------------------------------------------
 
+    @must_await
     async def get_checkpoint(self) -> dict[str, Any] | None:
         return await self._state.store.get_checkpoint(self._state.scope, self._spec.name)
 
+    @must_await
     async def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         """Save a flat dict that survives failed runs, so the next run can resume."""
         for key, value in checkpoint.items():
@@ -302,5 +420,6 @@ class NangoSync(NangoAction):
                 )
         await self._state.store.save_checkpoint(self._state.scope, self._spec.name, checkpoint)
 
+    @must_await
     async def clear_checkpoint(self) -> None:
         await self._state.store.clear_checkpoint(self._state.scope, self._spec.name)

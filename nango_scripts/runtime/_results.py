@@ -55,6 +55,8 @@ class RunError:
     message: str
     payload: Any = None
     """For an ``ActionError``: what the action raised it with."""
+    traceback: str | None = None
+    """For a crash: the formatted traceback (shown with ``--debug``)."""
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,7 +16,13 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from nango_scripts.dsl import ActionSpec, ScriptSpec, SyncSpec
-from nango_scripts.errors import ActionError, HttpError, NangoScriptsError, RecordValidationError
+from nango_scripts.errors import (
+    ActionError,
+    HttpError,
+    NangoScriptsError,
+    RecordValidationError,
+    ScriptRunError,
+)
 from nango_scripts.http import ApiClient
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime._blocking import BlockingNangoAction, BlockingNangoSync
@@ -108,8 +115,23 @@ async def run_script(
         error = RunError("http_error", str(exc))
     except NangoScriptsError as exc:
         error = RunError("script_error", str(exc))
-    except Exception as exc:
-        error = RunError("script_error", _describe_crash(exc, spec))
+    except (Exception, SystemExit) as exc:
+        error = RunError(
+            "script_error",
+            _describe_crash(exc, spec),
+            traceback="".join(traceback.format_exception(exc)),
+        )
+    forgotten = state.ledger.unawaited()
+    if forgotten and error is None:
+        first = forgotten[0]
+        error = RunError(
+            "script_error",
+            f"{first.call} at {first.where} was never awaited, so it did nothing"
+            + (f" (and {len(forgotten) - 1} more such calls)" if len(forgotten) > 1 else "")
+            + ". Write `await "
+            + first.call.replace("()", "(...)")
+            + "`.",
+        )
     duration = time.perf_counter() - clock
     if error is not None:
         state.log("error", error.message, {"type": error.type})
@@ -149,10 +171,18 @@ async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | 
     for model in spec.models:
         state.model_counts(model.__name__)
     if spec.is_async:
-        await spec.func(nango)
+        returned = await spec.func(nango)
     else:
         loop = asyncio.get_running_loop()
-        await asyncio.to_thread(spec.func, BlockingNangoSync(nango, loop))
+        returned = await asyncio.to_thread(spec.func, BlockingNangoSync(nango, loop))
+        _refuse_awaitable(spec, returned)
+    if returned is not None:
+        state.log(
+            "warning",
+            f"sync {spec.name} returned a {type(returned).__name__}, which is ignored: "
+            "a sync hands its records over with nango.batch_save().",
+            {},
+        )
 
 
 async def _run_action(spec: ActionSpec, state: RunState, raw_input: Any) -> Any:
@@ -165,7 +195,21 @@ async def _run_action(spec: ActionSpec, state: RunState, raw_input: Any) -> Any:
     else:
         loop = asyncio.get_running_loop()
         result = await asyncio.to_thread(spec.func, BlockingNangoAction(nango, loop), *args)
+        _refuse_awaitable(spec, result)
     return _dump_output(spec, result)
+
+
+def _refuse_awaitable(spec: ScriptSpec, returned: Any) -> None:
+    """A ``def`` that returns a coroutine is an ``async def`` hidden by a decorator."""
+    if inspect.isawaitable(returned):
+        close = getattr(returned, "close", None)
+        if close is not None:
+            close()
+        raise ScriptRunError(
+            f'script "{spec.name}" is a plain def that returned {type(returned).__name__}: '
+            "it was probably an async def wrapped by a decorator without functools.wraps.",
+            hint="Decorate the async function itself, or keep its wrapper async.",
+        )
 
 
 def _validate_input(spec: ActionSpec, raw_input: Any) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from nango_scripts.errors import CredentialsError
+from nango_scripts.errors import InvalidCredentialsError
 
 AuthType = Literal["NONE", "API_KEY", "BASIC", "OAUTH2", "OAUTH2_CC"]
 
@@ -105,18 +105,18 @@ def validate_credentials(credentials: object) -> dict[str, Any]:
     :class:`CredentialsError` naming the field and showing the expected shape.
     """
     if not isinstance(credentials, Mapping):
-        raise CredentialsError(
+        raise InvalidCredentialsError(
             f"Credentials must be a JSON object, not {_json_type(credentials)}.",
             hint=_all_shapes_hint(),
         )
     if not credentials:
         return {}
     if "type" not in credentials:
-        raise CredentialsError('Credentials need a "type" field.', hint=_all_shapes_hint())
+        raise InvalidCredentialsError('Credentials need a "type" field.', hint=_all_shapes_hint())
     kind = credentials["type"]
     if not isinstance(kind, str) or kind not in _SHAPES:
         shown = f'"{kind}"' if isinstance(kind, str) else _json_type(kind)
-        raise CredentialsError(
+        raise InvalidCredentialsError(
             f'Credentials field "type" is {shown}; it must be one of {", ".join(_SHAPES)}.',
             hint=_all_shapes_hint(),
         )
@@ -126,14 +126,14 @@ def validate_credentials(credentials: object) -> dict[str, Any]:
     for name in credentials:
         if name not in allowed:
             fields = ", ".join(f'"{f}"' for f in (*shape.required, *shape.optional))
-            raise CredentialsError(
+            raise InvalidCredentialsError(
                 f'Credentials field "{name}" is not part of {kind} credentials'
                 f" (fields: {fields or 'none'}).",
                 hint=expected,
             )
     for name in shape.required:
         if name not in credentials:
-            raise CredentialsError(
+            raise InvalidCredentialsError(
                 f'Credentials field "{name}" is missing for {kind} credentials.', hint=expected
             )
     result: dict[str, Any] = {}
@@ -142,19 +142,19 @@ def validate_credentials(credentials: object) -> dict[str, Any]:
             continue
         if name in _OBJECT_FIELDS:
             if not isinstance(value, Mapping):
-                raise CredentialsError(
+                raise InvalidCredentialsError(
                     f'Credentials field "{name}" must be a JSON object, not {_json_type(value)}.',
                     hint=expected,
                 )
             result[name] = dict(value)
             continue
         if not isinstance(value, str):
-            raise CredentialsError(
+            raise InvalidCredentialsError(
                 f'Credentials field "{name}" must be a string, not {_json_type(value)}.',
                 hint=expected,
             )
         if not value.strip() and name not in _MAY_BE_EMPTY:
-            raise CredentialsError(f'Credentials field "{name}" is empty.', hint=expected)
+            raise InvalidCredentialsError(f'Credentials field "{name}" is empty.', hint=expected)
         result[name] = _iso_utc(value, expected) if name == "expires_at" else value
     if kind == "NONE":
         return {}
@@ -165,7 +165,7 @@ def _iso_utc(value: str, expected: str) -> str:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise CredentialsError(
+        raise InvalidCredentialsError(
             'Credentials field "expires_at" is not an ISO 8601 date and time'
             ' (e.g. "2030-01-01T00:00:00Z").',
             hint=expected,

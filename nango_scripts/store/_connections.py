@@ -19,8 +19,10 @@ from typing import Any, Final
 
 from nango_scripts.errors import (
     ConfigError,
+    ConnectionExistsError,
     ConnectionNotFoundError,
     CredentialsError,
+    InvalidCredentialsError,
     StoreError,
 )
 from nango_scripts.settings import Settings
@@ -119,7 +121,7 @@ class ConnectionStore:
                     ),
                 )
         except sqlite3.IntegrityError:
-            raise StoreError(
+            raise ConnectionExistsError(
                 f"Connection '{connection_id}' of integration '{integration_id}' already exists"
                 f" (environment '{self.environment}').",
                 hint="Delete it first with: nango-scripts connections delete"
@@ -340,7 +342,7 @@ class ConnectionStore:
             got = credential_type(clean)
             if got != wanted:
                 example = "{}" if wanted == "NONE" else f'{{"type": "{wanted}", ...}}'
-                raise CredentialsError(
+                raise InvalidCredentialsError(
                     f"Integration '{integration_id}' uses auth = \"{provider.auth}\", so its"
                     f" connections need {wanted} credentials ({example}), not {got}.",
                     hint="Change the credentials, or the integration's auth in nango.toml.",

@@ -52,15 +52,14 @@ class MemoryRecordStore:
         log = self._log(model)
         result = BatchResult()
         log.saved_count += len(records)
+        # No change detection here: everything saved counts as added, and "updated"
+        # stays what batch_update did.
+        result.added.extend(record_id(r) for r in records)
         if self.keep_records:
             table = self._table(scope, model)
             for record in dump_records(records):
-                rid = str(record["id"])
-                (result.updated if rid in table else result.added).append(rid)
-                table[rid] = dict(record)
-                log.saved.append(dict(record))
-        else:
-            result.added.extend(record_id(r) for r in records)
+                table[str(record["id"])] = record
+                log.saved.append(record)
         return result
 
     async def update_records(

@@ -241,7 +241,7 @@ def test_malformed_credentials_name_the_field(project: Project) -> None:
         "--credentials",
         '{"type": "API_KEY", "key": "sk_live_PLANTED_KEY"}',
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage (SPEC 5)
     assert result.stderr.startswith(
         'Error: Credentials field "key" is not part of API_KEY credentials'
     )
@@ -252,7 +252,7 @@ def test_malformed_credentials_name_the_field(project: Project) -> None:
 
 def test_credentials_must_match_the_integration_auth(project: Project) -> None:
     result = project.run("create", "github", "c1", "--credentials", json.dumps(PLANTED["stripe"]))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage (SPEC 5)
     assert 'uses auth = "oauth2", so its connections need OAUTH2 credentials' in result.stderr
 
 
@@ -267,7 +267,7 @@ def test_duplicate(project: Project) -> None:
     args = ("create", "stripe", "s1", "--credentials", json.dumps(PLANTED["stripe"]))
     assert project.run(*args).exit_code == 0
     result = project.run(*args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage (SPEC 5)
     assert "Error: Connection 's1' of integration 'stripe' already exists" in result.stderr
     assert "nango-scripts connections delete stripe s1 --yes" in result.stderr
 
@@ -278,7 +278,7 @@ def test_debug_shows_the_traceback(project: Project) -> None:
     result = CliRunner().invoke(
         cli, ["--debug", "--project", str(project.root), "connections", *args]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage (SPEC 5)
     assert "Traceback (most recent call last)" in result.stderr
     assert "already exists" in result.stderr
 
@@ -439,7 +439,7 @@ def test_console_script_round_trip(real_project: Path) -> None:
 
 def test_console_script_errors_are_one_paragraph(real_project: Path) -> None:
     bad = _console(real_project, "create", "github", "acme", "--credentials", '{"type": "OAUTH2"}')
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # bad usage (SPEC 5)
     assert bad.stderr.startswith('Error: Credentials field "access_token" is missing for OAUTH2')
     assert "Traceback" not in bad.stderr
     unknown = _console(real_project, "create", "slack", "acme", "--credentials", "{}")

@@ -79,6 +79,28 @@ async def greet(nango: NangoAction, input: Greeting) -> Reply:
 """
 
 
+PING_ACTION = """
+from nango_scripts import NangoAction, action
+
+
+@action()
+async def ping(nango: NangoAction) -> dict:
+    print("pinging from the script")
+    return {"pong": True}
+"""
+
+CRASHY_SYNC = """
+from nango_scripts import NangoSync, sync
+
+from fake.models import Item
+
+
+@sync(models=[Item], frequency="every hour")
+async def crashy(nango: NangoSync) -> None:
+    raise ValueError("kaboom")
+"""
+
+
 def serve_items(items: list[dict[str, Any]]) -> Any:
     def handler(request: Received) -> Any:
         if request.headers.get("x-key") != API_KEY:
@@ -101,6 +123,8 @@ def project(tmp_path: Path, fake_api: FakeApi) -> dict[str, str]:
     (root / "fake" / "models.py").write_text(MODELS)
     (root / "fake" / "syncs" / "items.py").write_text(ITEMS_SYNC)
     (root / "fake" / "actions" / "greet.py").write_text(GREET_ACTION)
+    (root / "fake" / "actions" / "ping.py").write_text(PING_ACTION)
+    (root / "fake" / "syncs" / "crashy.py").write_text(CRASHY_SYNC)
     fake_api.route("/items", serve_items([{"id": str(i), "n": i} for i in range(5)]))
     fake_api.route("/hello", lambda r: (200, {}, {"text": f"hello {r.query['name']}"}))
     env = {
@@ -250,3 +274,45 @@ def test_the_console_script_keeps_stdout_pure_json(project: dict[str, str]) -> N
     assert json.loads(done.stdout)["models"]["Item"]["saved"][0] == {"id": "0", "n": 0}
     assert "finished items" in done.stderr
     assert API_KEY not in done.stdout + done.stderr
+
+
+def test_json_stdout_stays_pure_when_the_script_prints(project: dict[str, str]) -> None:
+    result = invoke(project, "dryrun", "ping", "c1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"script": "ping", "models": {}, "output": {"pong": True}}
+    assert "pinging from the script" in result.stderr
+
+
+def test_input_for_an_action_without_input_is_bad_usage(project: dict[str, str]) -> None:
+    result = invoke(project, "dryrun", "ping", "c1", "--input", "{}")
+    assert result.exit_code == 2
+    assert "takes no input" in result.output
+
+
+def test_a_crash_is_one_line_and_debug_adds_the_traceback(project: dict[str, str]) -> None:
+    plain = invoke(project, "dryrun", "crashy", "c1")
+    assert plain.exit_code == 1
+    assert "ValueError: kaboom (at crashy.py:" in plain.stderr
+    assert "Traceback" not in plain.output
+    for args in (["--debug", "dryrun", "crashy", "c1"], ["dryrun", "crashy", "c1", "--debug"]):
+        done = subprocess.run(
+            [str(CONSOLE_SCRIPT), *args],
+            env={**os.environ, **project},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback (most recent call last)" in done.stderr
+        assert 'raise ValueError("kaboom")' in done.stderr
+
+
+def test_a_model_whose_records_were_all_invalid_is_still_in_the_json(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    fake_api.route("/items", serve_items([{"id": "1", "n": "one"}]))
+    result = invoke(project, "dryrun", "items", "c1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["models"] == {
+        "Item": {"saved": [], "updated": [], "deleted": []}
+    }

@@ -126,6 +126,18 @@ def test_offset_per_page_from_start_value_without_limit() -> None:
     assert p.next_request({}, NO_HEADERS, []) is None
 
 
+def test_offset_page_that_repeats_the_previous_one_stops_with_a_warning() -> None:
+    p = make_paginator(
+        Offset(offset_name_in_request="offset", limit=2, limit_name_in_request="limit")
+    )
+    p.first_request(None, None)
+    assert p.next_request({}, NO_HEADERS, [{"id": 1}, {"id": 2}]) is not None
+    assert p.warning is None
+    # the API ignored offset=2 and sent the first page again
+    assert p.next_request({}, NO_HEADERS, [{"id": 1}, {"id": 2}]) is None
+    assert p.warning is not None and "repeats the previous one" in p.warning
+
+
 def test_link_from_header_absolute_replaces_everything() -> None:
     p = make_paginator(
         Link(link_rel_in_response_header="next", limit=2, limit_name_in_request="per_page")

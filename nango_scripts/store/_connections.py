@@ -34,6 +34,7 @@ from nango_scripts.store._connection import (
     validate_credentials,
 )
 from nango_scripts.store._crypto import CredentialCipher, credentials_aad, load_key
+from nango_scripts.store._db import Database, Row, store_errors
 from nango_scripts.store._sqlite import open_database
 
 __all__ = ["ConnectionStore"]
@@ -53,7 +54,7 @@ class ConnectionStore:
     """
 
     def __init__(
-        self, db: sqlite3.Connection, settings: Settings, cipher: CredentialCipher | None = None
+        self, db: Database, settings: Settings, cipher: CredentialCipher | None = None
     ) -> None:
         self._db = db
         self._settings = settings
@@ -120,7 +121,7 @@ class ConnectionStore:
                         now.isoformat(),
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except _Duplicate:
             raise ConnectionExistsError(
                 f"Connection '{connection_id}' of integration '{integration_id}' already exists"
                 f" (environment '{self.environment}').",
@@ -252,17 +253,16 @@ class ConnectionStore:
 
     # -- internals -----------------------------------------------------------------
 
-    def _select(self, where: str, *params: str) -> builtins.list[sqlite3.Row]:
+    def _select(self, where: str, *params: str) -> builtins.list[Row]:
         with self._lock, _errors():
             cursor = self._db.execute(
                 f"SELECT {_COLUMNS} FROM connections WHERE environment = ? AND {where}"
                 " ORDER BY integration_id, connection_id",
                 (self.environment, *params),
             )
-            cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
 
-    def _select_all(self, integration_id: str | None) -> builtins.list[sqlite3.Row]:
+    def _select_all(self, integration_id: str | None) -> builtins.list[Row]:
         if integration_id is None:
             return self._select("1 = 1")
         return self._select("integration_id = ?", integration_id)
@@ -299,7 +299,7 @@ class ConnectionStore:
         aad = credentials_aad(self.environment, integration_id, connection_id)
         return self._cipher_for_use().encrypt(credentials, aad)
 
-    def _decrypted(self, row: sqlite3.Row) -> Connection:
+    def _decrypted(self, row: Row) -> Connection:
         integration_id, connection_id = row["integration_id"], row["connection_id"]
         aad = credentials_aad(self.environment, integration_id, connection_id)
         try:
@@ -359,7 +359,7 @@ class ConnectionStore:
         )
 
 
-def _summary(row: sqlite3.Row) -> ConnectionSummary:
+def _summary(row: Row) -> ConnectionSummary:
     return ConnectionSummary(
         integration_id=row["integration_id"],
         connection_id=row["connection_id"],
@@ -372,15 +372,25 @@ def _summary(row: sqlite3.Row) -> ConnectionSummary:
     )
 
 
+class _Duplicate(Exception):
+    """The unique (environment, integration, connection) key was taken."""
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """sqlite3 failures (locked past the busy timeout, disk full...) as StoreError."""
+    """Driver failures (locked past the busy timeout, disk full...) as StoreError."""
     try:
         yield
-    except sqlite3.IntegrityError:
-        raise
-    except sqlite3.Error as exc:
+    except store_errors() as exc:
+        if _is_unique_violation(exc):
+            raise _Duplicate() from exc
         raise StoreError(f"The connections database failed: {exc}.") from exc
+
+
+def _is_unique_violation(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return getattr(exc, "sqlstate", None) == "23505"
 
 
 def _check_id(what: str, value: str) -> None:

@@ -1,4 +1,4 @@
-"""Opening the database from its URL, and the versioned schema migrations.
+"""Opening the database from its URL (SQLite or PostgreSQL), and the versioned migrations.
 
 :func:`open_database` is the one door: it dispatches on the URL's scheme, so a
 PostgreSQL backend plugs in beside :func:`open_sqlite` without touching callers.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Final, Literal, NamedTuple
 
 from nango_scripts.errors import ConfigError, StoreError
+from nango_scripts.store._db import Database, connect_postgres, store_errors
 
 __all__ = [
     "MIGRATIONS",
@@ -50,7 +51,72 @@ class Migration(NamedTuple):
     name: str
     sql: str
     """One or more statements; applied with the ``schema_migrations`` row in one transaction."""
+    postgres: str = ""
+    """The same step for PostgreSQL, where its SQL differs (empty: ``sql`` serves both)."""
 
+
+# Records (SPEC 4). One row per (scope, id); a scope is (environment, integration,
+# connection, model), numbered in record_scopes to keep rows and indexes small.
+# seq orders every change within a scope: delta reads page by it, and a record changed
+# while a client pages gets a higher seq, so it comes again later and is never skipped.
+# Timestamps are ISO-8601 UTC text of fixed width, so they compare as text.
+_RECORDS_COMMON = """
+    CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE record_scopes (
+        id {serial},
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        UNIQUE (environment, integration_id, connection_id, model)
+    );
+    CREATE TABLE records (
+        scope_id BIGINT NOT NULL REFERENCES record_scopes (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        hash {blob} NOT NULL,
+        data TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_modified_at TEXT NOT NULL,
+        last_action TEXT NOT NULL,
+        deleted_at TEXT,
+        pruned_at TEXT,
+        PRIMARY KEY (scope_id, id)
+    );
+    CREATE INDEX records_by_seq ON records (scope_id, seq);
+    CREATE TABLE sync_state (
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        sync_name TEXT NOT NULL,
+        last_sync_date TEXT,
+        checkpoint TEXT,
+        PRIMARY KEY (environment, integration_id, connection_id, sync_name)
+    );
+    CREATE TABLE sync_runs (
+        id TEXT PRIMARY KEY,
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        sync_name TEXT NOT NULL,
+        track_deletes TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+    );
+    CREATE TABLE run_seen (
+        run_id TEXT NOT NULL,
+        scope_id BIGINT NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (run_id, scope_id, id)
+    );
+"""
+RECORDS_SQLITE: Final = _RECORDS_COMMON.format(
+    serial="INTEGER PRIMARY KEY AUTOINCREMENT", blob="BLOB"
+)
+RECORDS_POSTGRES: Final = _RECORDS_COMMON.format(serial="BIGSERIAL PRIMARY KEY", blob="BYTEA") + (
+    "CREATE SEQUENCE record_seq;"
+)
 
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
@@ -73,7 +139,24 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         );
         CREATE INDEX connections_by_connection_id ON connections (environment, connection_id);
         """,
+        postgres="""
+        CREATE TABLE connections (
+            id BIGSERIAL PRIMARY KEY,
+            environment TEXT NOT NULL,
+            integration_id TEXT NOT NULL,
+            connection_id TEXT NOT NULL,
+            auth_type TEXT NOT NULL,
+            expires_at TEXT,
+            credentials TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (environment, integration_id, connection_id)
+        );
+        CREATE INDEX connections_by_connection_id ON connections (environment, connection_id);
+        """,
     ),
+    Migration(2, "records", RECORDS_SQLITE, postgres=RECORDS_POSTGRES),
 )
 
 
@@ -82,23 +165,27 @@ def open_database(
     *,
     synchronous: Synchronous = "NORMAL",
     migrations: Sequence[Migration] = MIGRATIONS,
-) -> sqlite3.Connection:
+) -> Database:
     """Open the database named by ``url`` with its schema up to date."""
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
-        return open_sqlite(sqlite_path(url), synchronous=synchronous, migrations=migrations)
-    if scheme in {"postgres", "postgresql"} or scheme.startswith("postgresql+"):
-        # The URL may hold a password: never echo it.
-        raise StoreError(
-            "PostgreSQL is not supported yet: it arrives with the records store.",
-            hint="Use the default SQLite database for now (unset NANGO_SCRIPTS_DATABASE_URL);"
-            " PostgreSQL will need the extra: pip install 'nango-scripts[postgres]'.",
+        path = sqlite_path(url)
+        raw = open_sqlite(path, synchronous=synchronous, migrations=())
+        db = Database(raw, "sqlite", path)
+    elif scheme in {"postgres", "postgresql"}:
+        db = connect_postgres(url)
+    else:
+        raise ConfigError(
+            f"Unsupported database URL scheme {scheme + '://' if scheme else '(none)'}"
+            " in NANGO_SCRIPTS_DATABASE_URL.",
+            hint="Use sqlite:///absolute/path/to/nango.db (the default) or postgresql://...",
         )
-    raise ConfigError(
-        f"Unsupported database URL scheme {scheme + '://' if scheme else '(none)'}"
-        " in NANGO_SCRIPTS_DATABASE_URL.",
-        hint="Use sqlite:///absolute/path/to/nango.db (the default) or postgresql://...",
-    )
+    try:
+        migrate(db, migrations)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def sqlite_path(url: str) -> str:
@@ -152,7 +239,9 @@ def open_sqlite(
         db.execute("PRAGMA journal_mode = WAL").fetchone()
         db.execute(f"PRAGMA synchronous = {synchronous}")
         db.execute("PRAGMA foreign_keys = ON")
-        migrate(db, migrations)
+        db.row_factory = sqlite3.Row
+        if migrations:
+            migrate(Database(db, "sqlite", where), migrations)
     except sqlite3.Error as exc:
         db.close()
         raise StoreError(
@@ -166,27 +255,32 @@ def open_sqlite(
     return db
 
 
-def schema_version(db: sqlite3.Connection) -> int:
+def schema_version(db: Database) -> int:
     """The highest migration applied, 0 for a new database."""
-    row = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    row = db.one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
     return int(row[0])
 
 
-def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
     """Apply the migrations not applied yet, in order; return their versions.
 
-    Each step and its ``schema_migrations`` row commit together (SQLite DDL is
-    transactional), so a failing step leaves the database as it was. ``BEGIN IMMEDIATE``
-    takes the write lock first, so two processes starting at once apply each step once.
+    Each step and its ``schema_migrations`` row commit together (DDL is transactional
+    on both engines), so a failing step leaves the database as it was. The write lock
+    (``BEGIN IMMEDIATE``; an advisory lock on PostgreSQL) is taken first, so two
+    processes starting at once apply each step once.
     """
     versions = [m.version for m in migrations]
     if any(b <= a for a, b in pairwise(versions)) or (versions and versions[0] < 1):
         raise ValueError(f"migration versions must be positive and increasing: {versions}")
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    current = schema_version(db)
+    errors = store_errors()
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = schema_version(db)
+    except errors as exc:
+        raise StoreError(f"The database {db.where} cannot be used: {exc}.") from exc
     latest = versions[-1] if versions else 0
     if current > latest:
         raise StoreError(
@@ -198,30 +292,24 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
     for step in migrations:
         if step.version <= current:
             continue
-        db.execute("BEGIN IMMEDIATE")
         try:
-            done = db.execute(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", (step.version,)
-            ).fetchone()
-            if done is None:
-                for statement in split_statements(step.sql):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (step.version, step.name, datetime.now(UTC).isoformat()),
-                )
-                applied.append(step.version)
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            with db.transaction():
+                if db.dialect == "postgres":
+                    db.execute("SELECT pg_advisory_xact_lock(7312015)")
+                done = db.one("SELECT 1 FROM schema_migrations WHERE version = ?", (step.version,))
+                if done is None:
+                    sql = step.postgres if db.dialect == "postgres" and step.postgres else step.sql
+                    for statement in split_statements(sql):
+                        db.execute(statement)
+                    db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        (step.version, step.name, datetime.now(UTC).isoformat()),
+                    )
+                    applied.append(step.version)
+        except errors as exc:
             raise StoreError(
                 f"Database migration {step.version} ({step.name}) failed: {exc}."
             ) from exc
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
     return applied
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from nango_scripts.errors import ConfigError, StoreError
 from nango_scripts.store import MIGRATIONS, Migration, migrate, open_database
+from nango_scripts.store._db import Database
 from nango_scripts.store._sqlite import split_statements, sqlite_path
 
 
@@ -18,24 +19,24 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[sqlite3.Connection]:
+def db(db_path: Path) -> Iterator[Database]:
     connection = open_database(f"sqlite:///{db_path}")
     yield connection
     connection.close()
 
 
-def _pragma(db: sqlite3.Connection, name: str) -> object:
+def _pragma(db: Database, name: str) -> object:
     return db.execute(f"PRAGMA {name}").fetchone()[0]
 
 
-def test_opens_a_tuned_database_creating_its_folder(db: sqlite3.Connection, db_path: Path) -> None:
+def test_opens_a_tuned_database_creating_its_folder(db: Database, db_path: Path) -> None:
     assert db_path.is_file()
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert _pragma(db, "journal_mode") == "wal"
     assert _pragma(db, "synchronous") == 1  # NORMAL
     assert _pragma(db, "foreign_keys") == 1
     assert _pragma(db, "busy_timeout") == 10_000
-    assert db.isolation_level is None  # transactions are explicit
+    assert db.raw.isolation_level is None  # transactions are explicit
 
 
 def test_full_synchronous_on_request(db_path: Path) -> None:
@@ -46,7 +47,7 @@ def test_full_synchronous_on_request(db_path: Path) -> None:
         db.close()
 
 
-def test_migrations_are_recorded_and_applied_once(db: sqlite3.Connection, db_path: Path) -> None:
+def test_migrations_are_recorded_and_applied_once(db: Database, db_path: Path) -> None:
     rows = db.execute("SELECT version, name, applied_at FROM schema_migrations").fetchall()
     assert [(v, n) for v, n, _ in rows] == [(m.version, m.name) for m in MIGRATIONS]
     assert rows[0][2].endswith("+00:00")
@@ -60,31 +61,31 @@ def test_migrations_are_recorded_and_applied_once(db: sqlite3.Connection, db_pat
         again.close()
 
 
-def test_adding_a_migration_is_one_more_step(db: sqlite3.Connection) -> None:
-    later = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "records", "CREATE TABLE records (x)"))
+def test_adding_a_migration_is_one_more_step(db: Database) -> None:
+    later = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "extra", "CREATE TABLE extra (x)"))
     assert migrate(db, later) == [len(MIGRATIONS) + 1]
-    assert db.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM extra").fetchone()[0] == 0
 
 
-def test_a_failing_migration_leaves_nothing_behind(db: sqlite3.Connection) -> None:
+def test_a_failing_migration_leaves_nothing_behind(db: Database) -> None:
     broken = Migration(
         len(MIGRATIONS) + 1, "broken", "CREATE TABLE half (x); INSERT INTO missing VALUES (1);"
     )
     with pytest.raises(StoreError, match=r"migration \d+ \(broken\) failed: no such table"):
         migrate(db, (*MIGRATIONS, broken))
     assert not db.in_transaction
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {row[0] for row in db.query("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "half" not in tables
     assert db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
 
 
-def test_a_database_from_a_newer_version_is_refused(db: sqlite3.Connection) -> None:
+def test_a_database_from_a_newer_version_is_refused(db: Database) -> None:
     db.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
     with pytest.raises(StoreError, match="schema version 999, newer than"):
         migrate(db)
 
 
-def test_migration_versions_must_increase(db: sqlite3.Connection) -> None:
+def test_migration_versions_must_increase(db: Database) -> None:
     with pytest.raises(ValueError, match="increasing"):
         migrate(db, [Migration(2, "b", ""), Migration(1, "a", "")])
 
@@ -135,13 +136,24 @@ def test_in_memory_database() -> None:
         db.close()
 
 
-@pytest.mark.parametrize("url", ["postgresql://user:hunter2@db/nango", "postgres://u:hunter2@h/d"])
-def test_postgres_is_announced_not_supported_yet(url: str) -> None:
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_an_unreachable_postgres_is_a_store_error_without_the_password(
+    scheme: str, unused_port: int
+) -> None:
     with pytest.raises(StoreError) as caught:
-        open_database(url)
+        open_database(f"{scheme}://user:hunter2@127.0.0.1:{unused_port}/nango?connect_timeout=2")
     text = str(caught.value)
-    assert "PostgreSQL is not supported yet" in text and "nango-scripts[postgres]" in text
+    assert "Cannot connect to PostgreSQL" in text
     assert "hunter2" not in text
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("url", ["mysql://u:hunter2@h/d", "sqlite:/x.db", "nonsense"])

@@ -13,6 +13,7 @@
     +-- PaginationError               a pagination config or response that cannot be followed
     +-- RecordValidationError         records failed their model under --validate (exit 1)
     +-- ScriptRunError                anything else wrong with a run (undeclared model, ...)
+    +-- RecordQueryError              a records read asked wrongly: bad cursor, limit... (exit 2)
     +-- StoreError                    the database refused or holds something unexpected
         +-- ConnectionExistsError     creating a connection that exists (exit 2)
     ActionError                       raised *by scripts*: an action's expected failure,
@@ -38,6 +39,7 @@ __all__ = [
     "NangoScriptsError",
     "PaginationError",
     "ProjectError",
+    "RecordQueryError",
     "RecordValidationError",
     "ScriptDefinitionError",
     "ScriptNotFoundError",
@@ -134,6 +136,12 @@ class ScriptRunError(NangoScriptsError):
 
 class StoreError(NangoScriptsError):
     pass
+
+
+class RecordQueryError(NangoScriptsError):
+    """A read of records asked for something wrong (bad cursor, limit out of range...)."""
+
+    exit_code = 2
 
 
 class ConnectionExistsError(StoreError):

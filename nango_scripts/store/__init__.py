@@ -28,6 +28,7 @@ from nango_scripts.store._records import (
     deep_merge,
     dump_records,
 )
+from nango_scripts.store._sql_records import RecordPage, SqlRecordStore
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "MemoryRecordStore",
     "Migration",
     "ModelLog",
+    "RecordPage",
     "RecordScope",
     "RecordStore",
+    "SqlRecordStore",
     "credentials_aad",
     "deep_merge",
     "dump_records",

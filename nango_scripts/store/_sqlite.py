@@ -181,7 +181,8 @@ def open_database(
             hint="Use sqlite:///absolute/path/to/nango.db (the default) or postgresql://...",
         )
     try:
-        migrate(db, migrations)
+        if migrations:  # () opens without touching the schema (a second, reading connection)
+            migrate(db, migrations)
     except BaseException:
         db.close()
         raise

@@ -1,0 +1,633 @@
+"""The records store on SQLite or PostgreSQL: change detection, deletes, delta reads.
+
+Writes go through one connection, one transaction per batch call, committed before
+the call returns; reads use a second connection, so (in WAL mode on SQLite) they never
+wait for a writer. Every change of a record takes the next ``seq``; delta reads page by
+``seq``, so a record changed while a client pages through comes again later and is
+never skipped. On PostgreSQL, writers of one scope take an advisory lock before they
+draw a ``seq``, so within a scope ``seq`` order is commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, ParamSpec, TypeVar
+
+from pydantic import BaseModel
+
+from nango_scripts.errors import RecordQueryError, StoreError
+from nango_scripts.store._canonical import (
+    CursorCodec,
+    canonical_json,
+    parse_timestamp,
+    record_hash,
+    timestamp,
+)
+from nango_scripts.store._db import Database, store_errors
+from nango_scripts.store._records import BatchResult, RecordScope, deep_merge, dump_records
+from nango_scripts.store._sqlite import Synchronous, open_database
+
+__all__ = ["RecordPage", "SqlRecordStore"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Action = Literal["ADDED", "UPDATED", "DELETED"]
+_FILTERS: dict[str, Action] = {"added": "ADDED", "updated": "UPDATED", "deleted": "DELETED"}
+MAX_LIMIT = 10_000
+MAX_IDS = 100
+_CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _scope_key(scope: RecordScope, model: str) -> str:
+    return json.dumps([scope.environment, scope.integration_id, scope.connection_id, model])
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class SqlRecordStore:
+    """``RecordStore`` on a SQL database. Open with :meth:`open`; close when done."""
+
+    def __init__(self, writer: Database, reader: Database) -> None:
+        self._w = writer
+        self._r = reader
+        self._scopes: dict[tuple[RecordScope, str], int] = {}
+        self._runs: dict[str, tuple[RecordScope, frozenset[str]]] = {}
+        self._errors = store_errors()
+        with writer.transaction():
+            writer.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('seq', '0') ON CONFLICT (key) DO NOTHING"
+            )
+            writer.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('cursor_key', ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (os.urandom(32).hex(),),
+            )
+        row = writer.one("SELECT value FROM store_meta WHERE key = 'cursor_key'")
+        self._cursors = CursorCodec(bytes.fromhex(row[0]))
+
+    @classmethod
+    def open(cls, database_url: str, *, synchronous: Synchronous = "FULL") -> SqlRecordStore:
+        """Open (and migrate) the database. ``FULL``: a batch is on disk when its call returns."""
+        writer = open_database(database_url, synchronous=synchronous)
+        try:
+            reader = open_database(database_url, synchronous=synchronous, migrations=())
+        except BaseException:
+            writer.close()
+            raise
+        return cls(writer, reader)
+
+    @property
+    def dialect(self) -> str:
+        return self._w.dialect
+
+    def close(self) -> None:
+        self._w.close()
+        self._r.close()
+
+    def __enter__(self) -> SqlRecordStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        # The drivers block: run them off the event loop so other runs go on.
+        return await asyncio.to_thread(lambda: self._guarded(lambda: fn(*args, **kwargs)))
+
+    def _guarded(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except BaseException as exc:
+            # A scope created by a rolled-back transaction must not stay cached.
+            self._scopes.clear()
+            if isinstance(exc, self._errors):
+                raise StoreError(f"The records database failed: {exc}.") from exc
+            raise
+
+    # -- scopes and seq ----------------------------------------------------------------------
+
+    def _scope_id(
+        self, db: Database, scope: RecordScope, model: str, *, create: bool
+    ) -> int | None:
+        key = (scope, model)
+        found = self._scopes.get(key)
+        if found is not None:
+            return found
+        values = (scope.environment, scope.integration_id, scope.connection_id, model)
+        where = (
+            "SELECT id FROM record_scopes WHERE environment = ? AND integration_id = ?"
+            " AND connection_id = ? AND model = ?"
+        )
+        row = db.one(where, values)
+        if row is None:
+            if not create:
+                return None
+            db.execute(
+                "INSERT INTO record_scopes (environment, integration_id, connection_id, model)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                values,
+            )
+            row = db.one(where, values)
+        self._scopes[key] = int(row[0])
+        return self._scopes[key]
+
+    def _lock_scope(self, scope_id: int) -> None:
+        if self._w.dialect == "postgres":
+            self._w.execute("SELECT pg_advisory_xact_lock(?, ?)", (7312016, scope_id))
+
+    def _next_seqs(self, count: int) -> list[int]:
+        if count == 0:
+            return []
+        if self._w.dialect == "postgres":
+            rows = self._w.query(
+                "SELECT nextval('record_seq') FROM generate_series(1, ?)", (count,)
+            )
+            return [int(r[0]) for r in rows]
+        row = self._w.one(
+            "UPDATE store_meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'seq'"
+            " RETURNING value",
+            (count,),
+        )
+        last = int(row[0])
+        return list(range(last - count + 1, last + 1))
+
+    def _existing(
+        self, db: Database, scope_id: int, ids: Sequence[str], columns: str
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for chunk in _chunks(ids):
+            rows = db.query(
+                f"SELECT id, {columns} FROM records WHERE scope_id = ? AND id IN ({_marks(len(chunk))})",
+                (scope_id, *chunk),
+            )
+            for row in rows:
+                found[row[0]] = row
+        return found
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def save_records(
+        self,
+        scope: RecordScope,
+        model: str,
+        records: Sequence[BaseModel],
+        *,
+        run_id: str | None = None,
+    ) -> BatchResult:
+        return await self._call(self.save_records_sync, scope, model, records, run_id=run_id)
+
+    def save_records_sync(
+        self,
+        scope: RecordScope,
+        model: str,
+        records: Sequence[BaseModel],
+        *,
+        run_id: str | None = None,
+    ) -> BatchResult:
+        prepared: dict[str, tuple[str, bytes]] = {}
+        for record in dump_records(records):
+            canonical = canonical_json(record)
+            prepared[str(record["id"])] = (canonical, record_hash(canonical))  # last one wins
+        ids = list(prepared)
+        result = BatchResult()
+        now = timestamp()
+        with self._w.transaction() as db:
+            scope_id = self._scope_id(db, scope, model, create=True)
+            assert scope_id is not None
+            self._lock_scope(scope_id)
+            existing = self._existing(db, scope_id, ids, "hash, deleted_at")
+            writes: list[tuple[str, str, bytes, str]] = []
+            for rid, (canonical, digest) in prepared.items():
+                old = existing.get(rid)
+                if old is None or old[2] is not None:
+                    result.added.append(rid)  # new, or deleted and saved again
+                    writes.append((rid, canonical, digest, "ADDED"))
+                elif bytes(old[1]) == digest:
+                    result.unchanged.append(rid)
+                else:
+                    result.updated.append(rid)
+                    writes.append((rid, canonical, digest, "UPDATED"))
+            seqs = self._next_seqs(len(writes))
+            db.executemany(
+                "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
+                " last_modified_at, last_action, deleted_at, pruned_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+                " ON CONFLICT (scope_id, id) DO UPDATE SET seq = excluded.seq,"
+                " hash = excluded.hash, data = excluded.data,"
+                " last_modified_at = excluded.last_modified_at,"
+                " last_action = excluded.last_action, deleted_at = NULL, pruned_at = NULL",
+                [
+                    (scope_id, rid, seq, digest, canonical, now, now, action)
+                    for (rid, canonical, digest, action), seq in zip(writes, seqs, strict=True)
+                ],
+            )
+            run = self._runs.get(run_id) if run_id is not None else None
+            if run is not None and model in run[1]:
+                db.executemany(
+                    "INSERT INTO run_seen (run_id, scope_id, id) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    [(run_id, scope_id, rid) for rid in ids],
+                )
+        return result
+
+    async def update_records(
+        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+    ) -> BatchResult:
+        return await self._call(self.update_records_sync, scope, model, records)
+
+    def update_records_sync(
+        self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
+    ) -> BatchResult:
+        patches: dict[str, list[Mapping[str, Any]]] = {}
+        for patch in records:
+            patches.setdefault(str(patch["id"]), []).append(patch)
+        result = BatchResult()
+        now = timestamp()
+        with self._w.transaction() as db:
+            scope_id = self._scope_id(db, scope, model, create=True)
+            assert scope_id is not None
+            self._lock_scope(scope_id)
+            existing = self._existing(db, scope_id, list(patches), "hash, deleted_at, data")
+            writes: list[tuple[str, str, bytes]] = []
+            for rid, rid_patches in patches.items():
+                old = existing.get(rid)
+                if old is None or old[2] is not None:
+                    result.unknown.append(rid)  # an update never invents a record
+                    continue
+                merged: dict[str, Any] = json.loads(old[3])
+                for patch in rid_patches:
+                    merged = deep_merge(merged, patch)
+                canonical = canonical_json(merged)
+                digest = record_hash(canonical)
+                if digest == bytes(old[1]):
+                    result.unchanged.append(rid)
+                else:
+                    result.updated.append(rid)
+                    writes.append((rid, canonical, digest))
+            seqs = self._next_seqs(len(writes))
+            db.executemany(
+                "UPDATE records SET seq = ?, hash = ?, data = ?, last_modified_at = ?,"
+                " last_action = 'UPDATED', pruned_at = NULL WHERE scope_id = ? AND id = ?",
+                [
+                    (seq, digest, canonical, now, scope_id, rid)
+                    for (rid, canonical, digest), seq in zip(writes, seqs, strict=True)
+                ],
+            )
+        return result
+
+    async def delete_records(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> BatchResult:
+        return await self._call(self.delete_records_sync, scope, model, ids)
+
+    def delete_records_sync(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> BatchResult:
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        result = BatchResult()
+        with self._w.transaction() as db:
+            scope_id = self._scope_id(db, scope, model, create=True)
+            assert scope_id is not None
+            self._lock_scope(scope_id)
+            existing = self._existing(db, scope_id, wanted, "deleted_at")
+            live = []
+            for rid in wanted:
+                old = existing.get(rid)
+                if old is None:
+                    result.unknown.append(rid)  # a delete never creates a record
+                elif old[1] is not None:
+                    result.unchanged.append(rid)  # deleted already
+                else:
+                    live.append(rid)
+            self._mark_deleted(scope_id, live)
+            result.deleted.extend(live)
+        return result
+
+    def _mark_deleted(self, scope_id: int, ids: Sequence[str]) -> None:
+        now = timestamp()
+        seqs = self._next_seqs(len(ids))
+        self._w.executemany(
+            "UPDATE records SET seq = ?, deleted_at = ?, last_modified_at = ?,"
+            " last_action = 'DELETED' WHERE scope_id = ? AND id = ?",
+            [(seq, now, now, scope_id, rid) for rid, seq in zip(ids, seqs, strict=True)],
+        )
+
+    # -- runs and sync state ----------------------------------------------------------------
+
+    async def start_run(
+        self, scope: RecordScope, sync_name: str, *, track_deletes: Sequence[str] = ()
+    ) -> str:
+        return await self._call(self.start_run_sync, scope, sync_name, track_deletes=track_deletes)
+
+    def start_run_sync(
+        self, scope: RecordScope, sync_name: str, *, track_deletes: Sequence[str] = ()
+    ) -> str:
+        run_id = uuid.uuid4().hex
+        with self._w.transaction() as db:
+            db.execute(
+                "INSERT INTO sync_runs (id, environment, integration_id, connection_id, sync_name,"
+                " track_deletes, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                (
+                    run_id,
+                    scope.environment,
+                    scope.integration_id,
+                    scope.connection_id,
+                    sync_name,
+                    json.dumps(sorted(track_deletes)),
+                    timestamp(),
+                ),
+            )
+        self._runs[run_id] = (scope, frozenset(track_deletes))
+        return run_id
+
+    async def finish_run(self, run_id: str, *, success: bool) -> dict[str, int]:
+        return await self._call(self.finish_run_sync, run_id, success=success)
+
+    def finish_run_sync(self, run_id: str, *, success: bool) -> dict[str, int]:
+        """End a run. Only a successful one applies ``track_deletes``: every record of a
+        tracked model that the run did not save becomes DELETED. Returns deletions per model."""
+        scope, tracked = self._runs.pop(run_id, (None, frozenset[str]()))
+        deleted: dict[str, int] = {}
+        with self._w.transaction() as db:
+            if success and scope is not None:
+                for model in sorted(tracked):
+                    scope_id = self._scope_id(db, scope, model, create=True)
+                    assert scope_id is not None
+                    self._lock_scope(scope_id)
+                    gone = [
+                        row[0]
+                        for row in db.query(
+                            "SELECT id FROM records WHERE scope_id = ? AND deleted_at IS NULL"
+                            " AND id NOT IN (SELECT id FROM run_seen WHERE run_id = ? AND scope_id = ?)",
+                            (scope_id, run_id, scope_id),
+                        )
+                    ]
+                    self._mark_deleted(scope_id, gone)
+                    deleted[model] = len(gone)
+            db.execute("DELETE FROM run_seen WHERE run_id = ?", (run_id,))
+            db.execute(
+                "UPDATE sync_runs SET status = ?, finished_at = ? WHERE id = ?",
+                ("success" if success else "failed", timestamp(), run_id),
+            )
+        return deleted
+
+    def _state_key(self, scope: RecordScope, sync_name: str) -> tuple[str, str, str, str]:
+        return (scope.environment, scope.integration_id, scope.connection_id, sync_name)
+
+    def _get_state(self, scope: RecordScope, sync_name: str, column: str) -> Any:
+        row = self._r.one(
+            f"SELECT {column} FROM sync_state WHERE environment = ? AND integration_id = ?"
+            " AND connection_id = ? AND sync_name = ?",
+            self._state_key(scope, sync_name),
+        )
+        return None if row is None else row[0]
+
+    def _set_state(self, scope: RecordScope, sync_name: str, column: str, value: Any) -> None:
+        with self._w.transaction() as db:
+            db.execute(
+                f"INSERT INTO sync_state (environment, integration_id, connection_id, sync_name,"
+                f" {column}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (environment, integration_id,"
+                f" connection_id, sync_name) DO UPDATE SET {column} = excluded.{column}",
+                (*self._state_key(scope, sync_name), value),
+            )
+
+    async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
+        raw = await self._call(self._get_state, scope, sync_name, "checkpoint")
+        return None if raw is None else dict(json.loads(raw))
+
+    async def save_checkpoint(
+        self, scope: RecordScope, sync_name: str, checkpoint: Mapping[str, Any]
+    ) -> None:
+        await self._call(
+            self._set_state, scope, sync_name, "checkpoint", json.dumps(dict(checkpoint))
+        )
+
+    async def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None:
+        await self._call(self._set_state, scope, sync_name, "checkpoint", None)
+
+    async def get_last_sync_date(self, scope: RecordScope, sync_name: str) -> datetime | None:
+        raw = await self._call(self._get_state, scope, sync_name, "last_sync_date")
+        return None if raw is None else parse_timestamp(raw)
+
+    async def set_last_sync_date(
+        self, scope: RecordScope, sync_name: str, when: datetime | None
+    ) -> None:
+        value = None if when is None else timestamp(when)
+        await self._call(self._set_state, scope, sync_name, "last_sync_date", value)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_records_by_ids(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        return await self._call(self.get_records_by_ids_sync, scope, model, ids)
+
+    def get_records_by_ids_sync(
+        self, scope: RecordScope, model: str, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Live (not deleted) records, in the order of ``ids``."""
+        with self._r.lock:
+            scope_id = self._scope_id(self._r, scope, model, create=False)
+            if scope_id is None:
+                return []
+            found = self._existing(self._r, scope_id, [str(i) for i in ids], "data, deleted_at")
+        return [
+            dict(json.loads(found[str(i)][1]))
+            for i in ids
+            if str(i) in found and found[str(i)][2] is None
+        ]
+
+    async def list_records(
+        self,
+        scope: RecordScope,
+        model: str,
+        *,
+        modified_after: datetime | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        filter: str | Iterable[str] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> RecordPage:
+        return await self._call(
+            self.list_records_sync,
+            scope,
+            model,
+            modified_after=modified_after,
+            limit=limit,
+            cursor=cursor,
+            filter=filter,
+            ids=ids,
+        )
+
+    def list_records_sync(
+        self,
+        scope: RecordScope,
+        model: str,
+        *,
+        modified_after: datetime | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        filter: str | Iterable[str] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> RecordPage:
+        """One page of records, ascending by modification, with ``_nango_metadata``."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise RecordQueryError(
+                f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}."
+            )
+        key = _scope_key(scope, model)
+        after = self._cursors.decode(cursor, key) if cursor else 0
+        where = ["scope_id = ?", "seq > ?"]
+        params: list[Any] = [after]
+        if modified_after is not None:
+            where.append("last_modified_at >= ?")
+            params.append(timestamp(parse_timestamp(modified_after)))
+        actions = _parse_filter(filter)
+        if actions is not None:
+            where.append(f"last_action IN ({_marks(len(actions))})")
+            params.extend(actions)
+        if ids is not None:
+            wanted = [str(i) for i in ids]
+            if len(wanted) > MAX_IDS:
+                raise RecordQueryError(f"ids: at most {MAX_IDS} per request, not {len(wanted)}.")
+            if not wanted:
+                return RecordPage([], None)
+            where.append(f"id IN ({_marks(len(wanted))})")
+            params.extend(wanted)
+        with self._r.lock:
+            scope_id = self._scope_id(self._r, scope, model, create=False)
+            if scope_id is None:
+                return RecordPage([], None)
+            rows = self._r.query(
+                "SELECT seq, data, first_seen_at, last_modified_at, last_action, deleted_at"
+                f" FROM records WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
+                (scope_id, *params, limit + 1),
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        encode = self._cursors.encode
+        records = []
+        loads = json.loads
+        for seq, data, first_seen_at, last_modified_at, last_action, deleted_at in rows:
+            record = loads(data)
+            record["_nango_metadata"] = {
+                "first_seen_at": first_seen_at,
+                "last_modified_at": last_modified_at,
+                "last_action": last_action,
+                "deleted_at": deleted_at,
+                "cursor": encode(seq, key),
+            }
+            records.append(record)
+        next_cursor = encode(rows[-1][0], key) if more else None
+        return RecordPage(records, next_cursor)
+
+    async def prune_records(self, scope: RecordScope, model: str, *, until_cursor: str) -> int:
+        return await self._call(self.prune_records_sync, scope, model, until_cursor=until_cursor)
+
+    def prune_records_sync(self, scope: RecordScope, model: str, *, until_cursor: str) -> int:
+        """Drop the data of records up to ``until_cursor`` (inclusive), keeping their
+        metadata; a later save of the same content writes it again."""
+        upto = self._cursors.decode(until_cursor, _scope_key(scope, model))
+        with self._w.transaction() as db:
+            scope_id = self._scope_id(db, scope, model, create=False)
+            if scope_id is None:
+                return 0
+            rows = db.query(
+                "SELECT id FROM records WHERE scope_id = ? AND seq <= ? AND pruned_at IS NULL",
+                (scope_id, upto),
+            )
+            now = timestamp()
+            db.executemany(
+                "UPDATE records SET data = ?, hash = ?, pruned_at = ? WHERE scope_id = ? AND id = ?",
+                [(canonical_json({"id": r[0]}), b"", now, scope_id, r[0]) for r in rows],
+            )
+        return len(rows)
+
+    async def count_records(self, scope: RecordScope, model: str) -> dict[str, int]:
+        return await self._call(self.count_records_sync, scope, model)
+
+    def count_records_sync(self, scope: RecordScope, model: str) -> dict[str, int]:
+        with self._r.lock:
+            scope_id = self._scope_id(self._r, scope, model, create=False)
+            if scope_id is None:
+                return {"live": 0, "deleted": 0}
+            row = self._r.one(
+                "SELECT COALESCE(SUM(CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END), 0),"
+                " COALESCE(SUM(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END), 0)"
+                " FROM records WHERE scope_id = ?",
+                (scope_id,),
+            )
+        return {"live": int(row[0]), "deleted": int(row[1])}
+
+    async def delete_connection_records(
+        self, environment: str, integration_id: str, connection_id: str
+    ) -> int:
+        return await self._call(
+            self.delete_connection_records_sync, environment, integration_id, connection_id
+        )
+
+    def delete_connection_records_sync(
+        self, environment: str, integration_id: str, connection_id: str
+    ) -> int:
+        """Remove every record and sync state of a connection (it was deleted)."""
+        key = (environment, integration_id, connection_id)
+        with self._w.transaction() as db:
+            scope_ids = [
+                row[0]
+                for row in db.query(
+                    "SELECT id FROM record_scopes WHERE environment = ? AND integration_id = ?"
+                    " AND connection_id = ?",
+                    key,
+                )
+            ]
+            removed = 0
+            for scope_id in scope_ids:
+                removed += db.execute(
+                    "DELETE FROM records WHERE scope_id = ?", (scope_id,)
+                ).rowcount
+                db.execute("DELETE FROM record_scopes WHERE id = ?", (scope_id,))
+            db.execute(
+                "DELETE FROM sync_state WHERE environment = ? AND integration_id = ?"
+                " AND connection_id = ?",
+                key,
+            )
+        self._scopes = {k: v for k, v in self._scopes.items() if v not in scope_ids}
+        return removed
+
+
+def _parse_filter(value: str | Iterable[str] | None) -> list[Action] | None:
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    actions: list[Action] = []
+    for part in parts:
+        word = part.strip().lower()
+        if not word:
+            continue
+        if word not in _FILTERS:
+            raise RecordQueryError(
+                f"filter {part!r} is not one of added, updated, deleted (combine them with commas)."
+            )
+        if _FILTERS[word] not in actions:
+            actions.append(_FILTERS[word])
+    return actions or None

@@ -75,7 +75,7 @@ def dryrun_cmd(
                 metadata=raw_metadata,
                 last_sync_date=since,
                 strict_validation=validate,
-                on_log=_print_log,
+                on_log=print_log,
             )
         )
     records = runner.records()
@@ -113,7 +113,7 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _print_log(record: LogRecord) -> None:
+def print_log(record: LogRecord) -> None:
     fields = " ".join(f"{k}={v}" for k, v in record.fields.items() if k not in {"unknown_ids"})
     click.echo(f"[{record.level}] {record.message}" + (f"  ({fields})" if fields else ""), err=True)
 

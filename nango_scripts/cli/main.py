@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "nango_scripts.cli.dryrun:dryrun_cmd",
         "Run one script once and print what it saved; store nothing.",
     ),
+    "run": ("nango_scripts.cli.run:run_cmd", "One real run of a sync into the records store."),
     "connections": (
         "nango_scripts.cli.connections:connections_group",
         "Create, list and delete connections in the local database.",

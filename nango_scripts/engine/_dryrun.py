@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from nango_scripts.dsl import ScriptSpec, SyncSpec, load_project
-from nango_scripts.errors import ConfigError, ScriptNotFoundError
+from nango_scripts.dsl import ScriptSpec, SyncSpec
+from nango_scripts.engine._project import open_project_script
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
-from nango_scripts.settings import Settings, load_settings
+from nango_scripts.settings import Settings
 from nango_scripts.store import Connection, ConnectionStore, MemoryRecordStore
 
 __all__ = ["DryRun"]
@@ -41,29 +41,10 @@ class DryRun:
         env: Mapping[str, str] | None = None,
     ) -> DryRun:
         """Load the project, find the script and its connection; raise a clear error if not."""
-        settings = load_settings(project, env)
-        loaded = load_project(settings.project_dir)
-        try:
-            spec = loaded.find(name, integration)
-        except ScriptNotFoundError as exc:
-            if not loaded.errors:
-                raise
-            broken = "\n".join(f"  - {e}" for e in loaded.errors)
-            raise ScriptNotFoundError(
-                f"{exc.message}\nThese files could not be loaded and may hold it:\n{broken}",
-                hint=exc.hint,
-            ) from None
-        assert spec.integration is not None
-        provider = settings.integrations.get(spec.integration)
-        if provider is None:
-            raise ConfigError(
-                f'integration "{spec.integration}" of script "{spec.name}" is not in nango.toml.',
-                hint=f'Add [integrations.{spec.integration}] with provider = "..." '
-                f"(or base_url and auth) to {settings.project_dir / 'nango.toml'}.",
-            )
-        with ConnectionStore.open(settings) as connections:
-            connection = connections.get(spec.integration, connection_id)
-        return cls(settings, spec, provider, connection, [str(e) for e in loaded.errors])
+        found = open_project_script(project, name, connection_id, integration=integration, env=env)
+        return cls(
+            found.settings, found.spec, found.provider, found.connection, list(found.other_errors)
+        )
 
     async def run(
         self,

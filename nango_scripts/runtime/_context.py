@@ -47,6 +47,8 @@ class RunState:
     invalid: list[InvalidRecord] = field(default_factory=list)
     max_invalid_kept: int = 1000
     ledger: Ledger = field(default_factory=Ledger)
+    run_id: str | None = None
+    """The store's id for this run (``start_run``), when the store tracks runs."""
 
     def log(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
         if level not in _LEVELS:
@@ -326,7 +328,9 @@ class NangoSync(NangoAction):
         if invalid:
             self._report_invalid(name, invalid)
         if valid:
-            result = await self._state.store.save_records(self._state.scope, name, valid)
+            result = await self._state.store.save_records(
+                self._state.scope, name, valid, run_id=self._state.run_id
+            )
             counts = self._state.model_counts(name)
             counts.saved += len(valid)
             counts.added += len(result.added)

@@ -76,3 +76,6 @@ class RunResult:
     output: Any = None
     """An action's output, dumped to JSON-ready data."""
     error: RunError | None = None
+
+    def model_counts(self, model: str) -> ModelCounts:
+        return self.models.setdefault(model, ModelCounts())

@@ -53,6 +53,7 @@ async def run_script(
     log_level: str = "info",
     on_log: Callable[[LogRecord], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run ``spec`` once for ``connection``; never raises for what the script does.
 
@@ -61,6 +62,7 @@ async def run_script(
     - ``save_credentials`` persists credentials after an OAuth2 refresh.
     - ``strict_validation``: an invalid record fails the run (``--validate``).
     - ``retries``: default for requests (3 for syncs, 0 for actions, as Nango does).
+    - ``run_id``: the store's id for this run, passed along with every saved batch.
     """
     started_at = datetime.now(UTC)
     scope = RecordScope(connection.environment, connection.integration_id, connection.connection_id)
@@ -95,6 +97,7 @@ async def run_script(
         strict_validation=strict_validation,
         log_level=log_level,
         on_log=on_log,
+        run_id=run_id,
     )
     output: Any = None
     error: RunError | None = None

@@ -47,7 +47,12 @@ class MemoryRecordStore:
         return self._current.setdefault((scope, model), {})
 
     async def save_records(
-        self, scope: RecordScope, model: str, records: Sequence[BaseModel]
+        self,
+        scope: RecordScope,
+        model: str,
+        records: Sequence[BaseModel],
+        *,
+        run_id: str | None = None,
     ) -> BatchResult:
         log = self._log(model)
         result = BatchResult()

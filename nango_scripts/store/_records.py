@@ -44,8 +44,15 @@ class RecordStore(Protocol):
     """
 
     async def save_records(
-        self, scope: RecordScope, model: str, records: Sequence[BaseModel]
-    ) -> BatchResult: ...
+        self,
+        scope: RecordScope,
+        model: str,
+        records: Sequence[BaseModel],
+        *,
+        run_id: str | None = None,
+    ) -> BatchResult:
+        """``run_id``: the run saving them, so that ``track_deletes`` knows what it saw."""
+        ...
 
     async def update_records(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]

@@ -395,11 +395,12 @@ class SqlRecordStore:
         return (scope.environment, scope.integration_id, scope.connection_id, sync_name)
 
     def _get_state(self, scope: RecordScope, sync_name: str, column: str) -> Any:
-        row = self._r.one(
-            f"SELECT {column} FROM sync_state WHERE environment = ? AND integration_id = ?"
-            " AND connection_id = ? AND sync_name = ?",
-            self._state_key(scope, sync_name),
-        )
+        with self._r.lock:
+            row = self._r.one(
+                f"SELECT {column} FROM sync_state WHERE environment = ? AND integration_id = ?"
+                " AND connection_id = ? AND sync_name = ?",
+                self._state_key(scope, sync_name),
+            )
         return None if row is None else row[0]
 
     def _set_state(self, scope: RecordScope, sync_name: str, column: str, value: Any) -> None:
@@ -426,7 +427,11 @@ class SqlRecordStore:
         await self._call(self._set_state, scope, sync_name, "checkpoint", None)
 
     async def get_last_sync_date(self, scope: RecordScope, sync_name: str) -> datetime | None:
-        raw = await self._call(self._get_state, scope, sync_name, "last_sync_date")
+        return await self._call(self.get_last_sync_date_sync, scope, sync_name)
+
+    def get_last_sync_date_sync(self, scope: RecordScope, sync_name: str) -> datetime | None:
+        """Start of the last successful run, or None."""
+        raw = self._get_state(scope, sync_name, "last_sync_date")
         return None if raw is None else parse_timestamp(raw)
 
     async def set_last_sync_date(

@@ -1,0 +1,90 @@
+"""``nango-scripts run``: one real run of a sync into the records store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from nango_scripts.cli._common import project_option
+from nango_scripts.cli.dryrun import print_log
+
+
+@click.command("run")
+@click.argument("name")
+@click.argument("connection_id")
+@click.option("--integration", "integration", help="The integration, if NAME is ambiguous.")
+@click.option("--full", is_flag=True, help="Ignore last_sync_date: fetch everything again.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.pass_context
+def run_cmd(
+    ctx: click.Context,
+    name: str,
+    connection_id: str,
+    integration: str | None,
+    full: bool,
+    as_json: bool,
+) -> None:
+    """Run sync NAME once for CONNECTION_ID, as the scheduler would.
+
+    Records go to the records store; on success last_sync_date advances to this run's
+    start and track_deletes applies. Prints the run's counts per model; logs go to stderr.
+    """
+    from nango_scripts.dsl import SyncSpec
+    from nango_scripts.engine import SyncRun, open_project_script
+    from nango_scripts.store import ConnectionStore, SqlRecordStore
+
+    found = open_project_script(project_option(ctx), name, connection_id, integration=integration)
+    if not isinstance(found.spec, SyncSpec):
+        raise click.UsageError(
+            f'"{name}" is an action: run is for syncs. Try: nango-scripts dryrun {name} {connection_id}'
+        )
+    for problem in found.other_errors:
+        click.echo(f"Warning: {problem}", err=True)
+    with (
+        SqlRecordStore.open(found.settings.database_url) as records,
+        ConnectionStore.open(found.settings) as connections,
+    ):
+        sync_run = SyncRun(
+            found.settings, found.spec, found.provider, found.connection, records, connections
+        )
+        result = asyncio.run(sync_run.run(full=full, on_log=print_log))
+    counts = {
+        model: {
+            "added": c.added,
+            "updated": c.updated,
+            "deleted": c.deleted,
+            "unchanged": c.unchanged,
+            "invalid": c.invalid,
+        }
+        for model, c in result.models.items()
+    }
+    if as_json:
+        document = {
+            "script": result.script,
+            "success": result.success,
+            "duration_s": round(result.duration_s, 6),
+            "models": counts,
+        }
+        if result.error is not None:
+            document["error"] = {"type": result.error.type, "message": result.error.message}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        state = "succeeded" if result.success else "failed"
+        click.echo(
+            f"sync {result.script} ({result.integration_id}/{result.connection_id}) {state}"
+            f" in {result.duration_s:.2f}s"
+        )
+        for model, c in counts.items():
+            click.echo(
+                f"  {model}: {c['added']} added, {c['updated']} updated, {c['deleted']} deleted,"
+                f" {c['unchanged']} unchanged, {c['invalid']} invalid"
+            )
+    if result.error is not None:
+        if result.error.traceback and (ctx.find_root().obj or {}).get("debug"):
+            click.echo(result.error.traceback.rstrip(), err=True)
+        if not as_json:
+            click.echo(f"Error: {result.script} failed: {result.error.message}", err=True)
+        sys.exit(1)

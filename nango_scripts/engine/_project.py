@@ -1,0 +1,59 @@
+"""Finding what a command runs: settings, the script by name, and its connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nango_scripts.dsl import ScriptSpec, load_project
+from nango_scripts.errors import ConfigError, ScriptNotFoundError
+from nango_scripts.providers import ProviderConfig
+from nango_scripts.settings import Settings, load_settings
+from nango_scripts.store import Connection, ConnectionStore
+
+__all__ = ["ProjectScript", "open_project_script"]
+
+
+@dataclass(frozen=True)
+class ProjectScript:
+    settings: Settings
+    spec: ScriptSpec
+    provider: ProviderConfig
+    connection: Connection
+    other_errors: tuple[str, ...]
+    """Problems in other scripts of the project: worth a warning, not a stop."""
+
+
+def open_project_script(
+    project: str | Path | None,
+    name: str,
+    connection_id: str,
+    *,
+    integration: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ProjectScript:
+    """Load the project, find the script and its connection; raise a clear error if not."""
+    settings = load_settings(project, env)
+    loaded = load_project(settings.project_dir)
+    try:
+        spec = loaded.find(name, integration)
+    except ScriptNotFoundError as exc:
+        if not loaded.errors:
+            raise
+        broken = "\n".join(f"  - {e}" for e in loaded.errors)
+        raise ScriptNotFoundError(
+            f"{exc.message}\nThese files could not be loaded and may hold it:\n{broken}",
+            hint=exc.hint,
+        ) from None
+    assert spec.integration is not None
+    provider = settings.integrations.get(spec.integration)
+    if provider is None:
+        raise ConfigError(
+            f'integration "{spec.integration}" of script "{spec.name}" is not in nango.toml.',
+            hint=f'Add [integrations.{spec.integration}] with provider = "..." '
+            f"(or base_url and auth) to {settings.project_dir / 'nango.toml'}.",
+        )
+    with ConnectionStore.open(settings) as connections:
+        connection = connections.get(spec.integration, connection_id)
+    return ProjectScript(settings, spec, provider, connection, tuple(str(e) for e in loaded.errors))

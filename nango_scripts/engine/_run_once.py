@@ -1,0 +1,95 @@
+"""One real run of one sync for one connection, into the records store.
+
+What the scheduler does for each run, and ``nango-scripts run`` does once:
+
+1. read ``last_sync_date`` (unless ``full``) and start a run in the store, telling it
+   which models track deletes (full syncs with ``track_deletes=True``);
+2. run the script, every batch committed as it is saved;
+3. finish the run: on success apply the deletes ``track_deletes`` implies and advance
+   ``last_sync_date`` to this run's start; on failure delete nothing and keep the old
+   date, so the next run tries the same window again. Checkpoints are the script's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from nango_scripts.dsl import SyncSpec
+from nango_scripts.providers import ProviderConfig
+from nango_scripts.runtime import LogRecord, RunResult, run_script
+from nango_scripts.settings import Settings
+from nango_scripts.store import Connection, ConnectionStore, RecordScope, SqlRecordStore
+
+__all__ = ["SyncRun"]
+
+
+@dataclass
+class SyncRun:
+    """A sync, a connection and the stores a real run writes to."""
+
+    settings: Settings
+    spec: SyncSpec
+    provider: ProviderConfig
+    connection: Connection
+    records: SqlRecordStore
+    connections: ConnectionStore
+
+    @property
+    def scope(self) -> RecordScope:
+        c = self.connection
+        return RecordScope(c.environment, c.integration_id, c.connection_id)
+
+    async def run(
+        self,
+        *,
+        full: bool = False,
+        on_log: Callable[[LogRecord], None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> RunResult:
+        spec, scope = self.spec, self.scope
+        last_sync_date: datetime | None = None
+        if not full:
+            last_sync_date = await self.records.get_last_sync_date(scope, spec.name)
+        tracked = (
+            [m.__name__ for m in spec.models]
+            if spec.track_deletes and spec.sync_type == "full"
+            else []
+        )
+        run_id = await self.records.start_run(scope, spec.name, track_deletes=tracked)
+        connections = self.connections
+        c = self.connection
+
+        async def save_credentials(credentials: dict[str, Any]) -> None:
+            connections.update_credentials(c.integration_id, c.connection_id, credentials)
+
+        async def save_metadata(metadata: dict[str, Any]) -> None:
+            connections.set_metadata(c.integration_id, c.connection_id, metadata)
+
+        result: RunResult | None = None
+        try:
+            result = await run_script(
+                spec,
+                connection=c,
+                provider=self.provider,
+                store=self.records,
+                last_sync_date=last_sync_date,
+                save_credentials=save_credentials,
+                save_metadata=save_metadata,
+                on_log=on_log,
+                transport=transport,
+                run_id=run_id,
+            )
+        finally:
+            # A cancelled run (result None) ends like a failed one: nothing deleted.
+            success = result is not None and result.success
+            deleted = await self.records.finish_run(run_id, success=success)
+        for model, count in deleted.items():
+            result.model_counts(model).deleted += count
+        if result.success:
+            await self.records.set_last_sync_date(scope, spec.name, result.started_at)
+        return result

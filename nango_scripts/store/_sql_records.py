@@ -413,7 +413,10 @@ class SqlRecordStore:
             )
 
     async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
-        raw = await self._call(self._get_state, scope, sync_name, "checkpoint")
+        return await self._call(self.get_checkpoint_sync, scope, sync_name)
+
+    def get_checkpoint_sync(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
+        raw = self._get_state(scope, sync_name, "checkpoint")
         return None if raw is None else dict(json.loads(raw))
 
     async def save_checkpoint(

@@ -3,8 +3,9 @@
     python examples/run_example.py
 
 Starts the example's issue-tracker API on 127.0.0.1, then drives the real CLI:
-compile, create a connection, dry-run both syncs and the action. Everything it
-writes goes to a temporary folder, so it can be run again and again.
+compile, create a connection, dry-run both syncs and the action, then run the syncs
+for real into the records store. Everything it writes goes to a temporary folder, so
+it can be run again and again.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def main() -> int:
                 "--input",
                 '{"title": "Found a bug", "labels": ["bug"]}',
             ],
+            # real runs into the records store: the second one is incremental
+            ["run", "issues", "acme"],
+            ["run", "issues", "acme"],
+            ["run", "labels", "acme", "--json"],
         ]
         try:
             for args in steps:

@@ -28,12 +28,16 @@ def test_run_example_end_to_end() -> None:
     # the full run pages through 60 issues (3 pages of 25), the plain-def sync saves 2 labels
     assert "Issue: 60 saved, 0 updated, 0 deleted, 0 invalid" in out
     assert "Label: 2 saved, 0 updated, 0 deleted, 0 invalid" in out
-    assert done.stderr.count("[info] saved a page of") == 3 + 1  # + the incremental run's page
+    # dry runs: 3 pages, then 1 for the incremental one; the first real run: 3 again
+    assert done.stderr.count("[info] saved a page of") == 3 + 1 + 3
     # the incremental run (--json) only gets issues updated since the date: 48..60
     document = json.loads(re.search(r"^\{\n.*?^\}$", out, re.S | re.M).group(0))  # type: ignore[union-attr]
     assert [r["id"] for r in document["models"]["Issue"]["saved"]] == [
         str(i) for i in range(48, 61)
     ]
     assert '"title": "Found a bug"' in out
+    # real runs: the action's new issue makes 61; the incremental run after it finds none
+    assert "Issue: 61 added, 0 updated, 0 deleted, 0 unchanged, 0 invalid" in out
+    assert "Issue: 0 added, 0 updated, 0 deleted, 0 unchanged, 0 invalid" in out
     assert "The example ran end to end." in out
     assert "demo-key" not in out.split("connections list", 1)[1]

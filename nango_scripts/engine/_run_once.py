@@ -12,6 +12,7 @@ What the scheduler does for each run, and ``nango-scripts run`` does once:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,12 @@ class SyncRun:
     connection: Connection
     records: SqlRecordStore
     connections: ConnectionStore
+    cancel_reason: str = "cancelled"
+    """Recorded as the error of a run that is cancelled (a timeout says so here)."""
+    cancel_status: str = "cancelled"
+    """The run's status if it is cancelled: ``failed`` when a timeout cancelled it."""
+    last_run_id: str | None = None
+    last_run_type: str = "INITIAL"
 
     @property
     def scope(self) -> RecordScope:
@@ -60,7 +67,11 @@ class SyncRun:
             if spec.track_deletes and spec.sync_type == "full"
             else []
         )
-        run_id = await self.records.start_run(scope, spec.name, track_deletes=tracked)
+        run_type = "INITIAL" if last_sync_date is None else "INCREMENTAL"
+        run_id = await self.records.start_run(
+            scope, spec.name, track_deletes=tracked, run_type=run_type
+        )
+        self.last_run_id, self.last_run_type = run_id, run_type
         connections = self.connections
         c = self.connection
 
@@ -71,6 +82,7 @@ class SyncRun:
             connections.set_metadata(c.integration_id, c.connection_id, metadata)
 
         result: RunResult | None = None
+        cancelled = False
         try:
             result = await run_script(
                 spec,
@@ -84,12 +96,30 @@ class SyncRun:
                 transport=transport,
                 run_id=run_id,
             )
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             # A cancelled run (result None) ends like a failed one: nothing deleted.
             success = result is not None and result.success
-            deleted = await self.records.finish_run(run_id, success=success)
+            error = None
+            if result is not None and result.error is not None:
+                error = result.error.message
+            elif result is None:
+                error = self.cancel_reason if cancelled else "the run stopped unexpectedly"
+            deleted = await self.records.finish_run(
+                run_id,
+                success=success,
+                status=self.cancel_status if cancelled else None,
+                error=error,
+            )
         for model, count in deleted.items():
             result.model_counts(model).deleted += count
+        await asyncio.to_thread(
+            self.records.record_run_result,
+            run_id,
+            {model: counts.as_dict() for model, counts in result.models.items()},
+        )
         if result.success:
             await self.records.set_last_sync_date(scope, spec.name, result.started_at)
         return result

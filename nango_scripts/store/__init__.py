@@ -28,6 +28,7 @@ from nango_scripts.store._records import (
     deep_merge,
     dump_records,
 )
+from nango_scripts.store._schedules import RunRecord, Schedule, ScheduleKey, ScheduleStore
 from nango_scripts.store._sql_records import RecordPage, SqlRecordStore
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
 
@@ -46,6 +47,10 @@ __all__ = [
     "RecordPage",
     "RecordScope",
     "RecordStore",
+    "RunRecord",
+    "Schedule",
+    "ScheduleKey",
+    "ScheduleStore",
     "SqlRecordStore",
     "credentials_aad",
     "deep_merge",

@@ -335,18 +335,32 @@ class SqlRecordStore:
     # -- runs and sync state ----------------------------------------------------------------
 
     async def start_run(
-        self, scope: RecordScope, sync_name: str, *, track_deletes: Sequence[str] = ()
+        self,
+        scope: RecordScope,
+        sync_name: str,
+        *,
+        track_deletes: Sequence[str] = (),
+        run_type: str | None = None,
     ) -> str:
-        return await self._call(self.start_run_sync, scope, sync_name, track_deletes=track_deletes)
+        return await self._call(
+            self.start_run_sync, scope, sync_name, track_deletes=track_deletes, run_type=run_type
+        )
 
     def start_run_sync(
-        self, scope: RecordScope, sync_name: str, *, track_deletes: Sequence[str] = ()
+        self,
+        scope: RecordScope,
+        sync_name: str,
+        *,
+        track_deletes: Sequence[str] = (),
+        run_type: str | None = None,
     ) -> str:
+        """Record a run as started; ``run_type`` is ``INITIAL`` or ``INCREMENTAL``."""
         run_id = uuid.uuid4().hex
         with self._w.transaction() as db:
             db.execute(
                 "INSERT INTO sync_runs (id, environment, integration_id, connection_id, sync_name,"
-                " track_deletes, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                " track_deletes, started_at, status, run_type)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
                 (
                     run_id,
                     scope.environment,
@@ -355,15 +369,39 @@ class SqlRecordStore:
                     sync_name,
                     json.dumps(sorted(track_deletes)),
                     timestamp(),
+                    run_type,
                 ),
             )
         self._runs[run_id] = (scope, frozenset(track_deletes))
         return run_id
 
-    async def finish_run(self, run_id: str, *, success: bool) -> dict[str, int]:
-        return await self._call(self.finish_run_sync, run_id, success=success)
+    async def finish_run(
+        self,
+        run_id: str,
+        *,
+        success: bool,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, int]:
+        return await self._call(
+            self.finish_run_sync, run_id, success=success, status=status, error=error
+        )
 
-    def finish_run_sync(self, run_id: str, *, success: bool) -> dict[str, int]:
+    def record_run_result(self, run_id: str, result: Mapping[str, Any]) -> None:
+        """Keep a finished run's counts per model (for status pages and webhooks)."""
+        with self._w.transaction() as db:
+            db.execute(
+                "UPDATE sync_runs SET result = ? WHERE id = ?", (json.dumps(dict(result)), run_id)
+            )
+
+    def finish_run_sync(
+        self,
+        run_id: str,
+        *,
+        success: bool,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, int]:
         """End a run. Only a successful one applies ``track_deletes``: every record of a
         tracked model that the run did not save becomes DELETED. Returns deletions per model."""
         scope, tracked = self._runs.pop(run_id, (None, frozenset[str]()))
@@ -386,8 +424,8 @@ class SqlRecordStore:
                     deleted[model] = len(gone)
             db.execute("DELETE FROM run_seen WHERE run_id = ?", (run_id,))
             db.execute(
-                "UPDATE sync_runs SET status = ?, finished_at = ? WHERE id = ?",
-                ("success" if success else "failed", timestamp(), run_id),
+                "UPDATE sync_runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                (status or ("success" if success else "failed"), timestamp(), error, run_id),
             )
         return deleted
 
@@ -586,6 +624,22 @@ class SqlRecordStore:
                 (scope_id,),
             )
         return {"live": int(row[0]), "deleted": int(row[1])}
+
+    async def clear_records(self, scope: RecordScope, models: Sequence[str]) -> int:
+        return await self._call(self.clear_records_sync, scope, models)
+
+    def clear_records_sync(self, scope: RecordScope, models: Sequence[str]) -> int:
+        """Remove every record of ``models`` for this connection (a trigger with emptyCache)."""
+        removed = 0
+        with self._w.transaction() as db:
+            for model in models:
+                scope_id = self._scope_id(db, scope, model, create=False)
+                if scope_id is not None:
+                    self._lock_scope(scope_id)
+                    removed += db.execute(
+                        "DELETE FROM records WHERE scope_id = ?", (scope_id,)
+                    ).rowcount
+        return removed
 
     async def delete_connection_records(
         self, environment: str, integration_id: str, connection_id: str

@@ -118,6 +118,28 @@ RECORDS_POSTGRES: Final = _RECORDS_COMMON.format(serial="BIGSERIAL PRIMARY KEY",
     "CREATE SEQUENCE record_seq;"
 )
 
+# The scheduler's state: one schedule per (connection, sync), and what each run did.
+SCHEDULES_SQL: Final = """
+    CREATE TABLE sync_schedules (
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        sync_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        frequency_seconds INTEGER NOT NULL,
+        frequency_override TEXT,
+        next_run_at TEXT,
+        pending_trigger INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (environment, integration_id, connection_id, sync_name)
+    );
+    ALTER TABLE sync_runs ADD COLUMN run_type TEXT;
+    ALTER TABLE sync_runs ADD COLUMN result TEXT;
+    ALTER TABLE sync_runs ADD COLUMN error TEXT;
+    CREATE INDEX sync_runs_by_sync
+        ON sync_runs (environment, integration_id, connection_id, sync_name, started_at);
+"""
+
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -157,6 +179,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         """,
     ),
     Migration(2, "records", RECORDS_SQLITE, postgres=RECORDS_POSTGRES),
+    Migration(3, "schedules", SCHEDULES_SQL),
 )
 
 

@@ -1,0 +1,243 @@
+"""The scheduler's state in the database: one schedule per (connection, sync) and the
+history of runs (``sync_runs``, whose rows the records store starts and finishes).
+
+Everything lives in the database so that a restarted service resumes where it stopped.
+Synchronous and small: the engine calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from nango_scripts.store._canonical import parse_timestamp, timestamp
+from nango_scripts.store._db import Database
+from nango_scripts.store._sqlite import open_database
+
+__all__ = ["RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
+
+ScheduleStatus = Literal["STARTED", "PAUSED"]
+
+
+@dataclass(frozen=True)
+class ScheduleKey:
+    environment: str
+    integration_id: str
+    connection_id: str
+    sync_name: str
+
+    def values(self) -> tuple[str, str, str, str]:
+        return (self.environment, self.integration_id, self.connection_id, self.sync_name)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    key: ScheduleKey
+    status: ScheduleStatus
+    frequency_seconds: int
+    frequency_override: str | None
+    next_run_at: datetime | None
+    pending_trigger: bool
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    key: ScheduleKey
+    run_type: str | None
+    """``INITIAL`` (no last sync date) or ``INCREMENTAL``."""
+    status: str
+    """``running``, ``success``, ``failed`` or ``cancelled``."""
+    started_at: datetime
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    """Counts per model: ``{"Issue": {"added": 1, ...}}``."""
+    error: str | None
+
+
+_KEY_WHERE = "environment = ? AND integration_id = ? AND connection_id = ? AND sync_name = ?"
+_SCHEDULE_COLUMNS = (
+    "environment, integration_id, connection_id, sync_name, status, frequency_seconds,"
+    " frequency_override, next_run_at, pending_trigger"
+)
+_RUN_COLUMNS = (
+    "id, environment, integration_id, connection_id, sync_name, run_type, status,"
+    " started_at, finished_at, result, error"
+)
+
+
+def _schedule(row: Any) -> Schedule:
+    return Schedule(
+        key=ScheduleKey(row[0], row[1], row[2], row[3]),
+        status=row[4],
+        frequency_seconds=int(row[5]),
+        frequency_override=row[6],
+        next_run_at=None if row[7] is None else parse_timestamp(row[7]),
+        pending_trigger=bool(row[8]),
+    )
+
+
+def _run(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        key=ScheduleKey(row[1], row[2], row[3], row[4]),
+        run_type=row[5],
+        status=row[6],
+        started_at=parse_timestamp(row[7]),
+        finished_at=None if row[8] is None else parse_timestamp(row[8]),
+        result=None if row[9] is None else dict(json.loads(row[9])),
+        error=row[10],
+    )
+
+
+class ScheduleStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @classmethod
+    def open(cls, database_url: str) -> ScheduleStore:
+        return cls(open_database(database_url))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ScheduleStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- schedules ----------------------------------------------------------------------------
+
+    def ensure(
+        self, key: ScheduleKey, frequency_seconds: int, *, started: bool, first_run_at: datetime
+    ) -> Schedule:
+        """Create the schedule if missing (due at ``first_run_at`` when started); keep an
+        existing one's status, but follow the script's frequency unless overridden."""
+        with self._db.transaction() as db:
+            db.execute(
+                "INSERT INTO sync_schedules (environment, integration_id, connection_id, sync_name,"
+                " status, frequency_seconds, next_run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (environment, integration_id, connection_id, sync_name) DO NOTHING",
+                (
+                    *key.values(),
+                    "STARTED" if started else "PAUSED",
+                    frequency_seconds,
+                    timestamp(first_run_at) if started else None,
+                    timestamp(),
+                ),
+            )
+            db.execute(
+                f"UPDATE sync_schedules SET frequency_seconds = ? WHERE {_KEY_WHERE}"
+                " AND frequency_override IS NULL",
+                (frequency_seconds, *key.values()),
+            )
+        found = self.get(key)
+        assert found is not None
+        return found
+
+    def get(self, key: ScheduleKey) -> Schedule | None:
+        with self._db.lock:
+            row = self._db.one(
+                f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules WHERE {_KEY_WHERE}", key.values()
+            )
+        return None if row is None else _schedule(row)
+
+    def list(
+        self,
+        environment: str,
+        integration_id: str | None = None,
+        connection_id: str | None = None,
+    ) -> list[Schedule]:
+        where, params = ["environment = ?"], [environment]
+        if integration_id is not None:
+            where.append("integration_id = ?")
+            params.append(integration_id)
+        if connection_id is not None:
+            where.append("connection_id = ?")
+            params.append(connection_id)
+        with self._db.lock:
+            rows = self._db.query(
+                f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules WHERE {' AND '.join(where)}"
+                " ORDER BY integration_id, connection_id, sync_name",
+                params,
+            )
+        return [_schedule(r) for r in rows]
+
+    def due(self, now: datetime) -> builtins.list[Schedule]:
+        """Started schedules whose time has come, and any with a trigger waiting."""
+        with self._db.lock:
+            rows = self._db.query(
+                f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules WHERE pending_trigger = 1"
+                " OR (status = 'STARTED' AND next_run_at IS NOT NULL AND next_run_at <= ?)"
+                " ORDER BY next_run_at",
+                (timestamp(now),),
+            )
+        return [_schedule(r) for r in rows]
+
+    def _update(self, key: ScheduleKey, assignments: str, values: tuple[Any, ...]) -> None:
+        with self._db.transaction() as db:
+            db.execute(
+                f"UPDATE sync_schedules SET {assignments} WHERE {_KEY_WHERE}",
+                (*values, *key.values()),
+            )
+
+    def set_status(
+        self, key: ScheduleKey, status: ScheduleStatus, *, next_run_at: datetime | None
+    ) -> None:
+        self._update(
+            key,
+            "status = ?, next_run_at = ?",
+            (status, None if next_run_at is None else timestamp(next_run_at)),
+        )
+
+    def set_next_run(self, key: ScheduleKey, when: datetime | None) -> None:
+        self._update(key, "next_run_at = ?", (None if when is None else timestamp(when),))
+
+    def set_pending(self, key: ScheduleKey, pending: bool) -> None:
+        self._update(key, "pending_trigger = ?", (1 if pending else 0,))
+
+    def set_frequency(self, key: ScheduleKey, phrase: str | None, seconds: int) -> None:
+        """An override from the API (``phrase``), or back to the script's (None)."""
+        self._update(key, "frequency_override = ?, frequency_seconds = ?", (phrase, seconds))
+
+    def delete_connection(self, environment: str, integration_id: str, connection_id: str) -> int:
+        with self._db.transaction() as db:
+            return db.execute(
+                "DELETE FROM sync_schedules WHERE environment = ? AND integration_id = ?"
+                " AND connection_id = ?",
+                (environment, integration_id, connection_id),
+            ).rowcount
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def latest_run(self, key: ScheduleKey, *, finished: bool = False) -> RunRecord | None:
+        extra = " AND finished_at IS NOT NULL" if finished else ""
+        with self._db.lock:
+            row = self._db.one(
+                f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE {_KEY_WHERE}{extra}"
+                " ORDER BY started_at DESC LIMIT 1",
+                key.values(),
+            )
+        return None if row is None else _run(row)
+
+    def runs(self, key: ScheduleKey, *, limit: int = 20) -> builtins.list[RunRecord]:
+        with self._db.lock:
+            rows = self._db.query(
+                f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE {_KEY_WHERE}"
+                " ORDER BY started_at DESC LIMIT ?",
+                (*key.values(), limit),
+            )
+        return [_run(r) for r in rows]
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs still 'running' when the service starts were cut off: mark them failed."""
+        with self._db.transaction() as db:
+            return db.execute(
+                "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = ?"
+                " WHERE status = 'running'",
+                (timestamp(), "interrupted: the service stopped during the run"),
+            ).rowcount

@@ -1,0 +1,257 @@
+"""The in-process scheduler against a real local API, real SQLite, and a clock we move."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeapi import FakeApi, Received
+
+from nango_scripts.dsl import Project, load_project
+from nango_scripts.engine import RunFinished, Scheduler
+from nango_scripts.settings import load_settings
+from nango_scripts.store import (
+    ConnectionStore,
+    RecordScope,
+    ScheduleKey,
+    ScheduleStore,
+    SqlRecordStore,
+)
+
+pytestmark = pytest.mark.anyio
+
+NANGO_TOML = """
+[integrations.fake]
+base_url = "http://127.0.0.1:9"
+"""
+
+SYNCS = """
+from pydantic import BaseModel
+
+from nango_scripts import NangoSync, sync
+
+
+class Item(BaseModel):
+    id: str
+    n: int
+
+
+@sync(models=[Item], frequency="every hour")
+async def items(nango: NangoSync) -> None:
+    params = {"since": nango.last_sync_date.isoformat()} if nango.last_sync_date else {}
+    await nango.batch_save((await nango.get("/items", params=params)).json(), Item)
+
+
+@sync(models=[Item], frequency="every day", auto_start=False)
+async def manual(nango: NangoSync) -> None:
+    await nango.batch_save((await nango.get("/items")).json(), Item)
+"""
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Harness:
+    scheduler: Scheduler
+    clock: Clock
+    records: SqlRecordStore
+    schedules: ScheduleStore
+    finished: list[RunFinished]
+    api: FakeApi
+
+    def key(self, sync: str = "items", connection: str = "c1") -> ScheduleKey:
+        return ScheduleKey("dev", "fake", connection, sync)
+
+    async def runs(self, count: int) -> list[RunFinished]:
+        await eventually(lambda: len(self.finished) >= count)
+        return self.finished
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 20) -> None:
+    """Poll: the state watched here (another thread's requests, the scheduler's tasks)
+    has no event to await."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, fake_api: FakeApi) -> AsyncIterator[Harness]:
+    project = tmp_path / "proj"
+    (project / "fake" / "syncs").mkdir(parents=True)
+    (project / "nango.toml").write_text(NANGO_TOML)
+    (project / "fake" / "syncs" / "items.py").write_text(SYNCS)
+    env = {
+        "NANGO_SCRIPTS_DATABASE_URL": f"sqlite:///{tmp_path}/nango.db",
+        "NANGO_ENCRYPTION_KEY": base64.b64encode(bytes(32)).decode(),
+        "NANGO_INTEGRATION_FAKE_BASE_URL": fake_api.url,
+    }
+    settings = load_settings(project, env)
+    loaded: Project = load_project(project)
+    assert not loaded.errors, loaded.errors
+    fake_api.route("/items", lambda r: (200, {}, [{"id": "a", "n": 1}, {"id": "b", "n": 2}]))
+    connections = ConnectionStore.open(settings)
+    connections.create("fake", "c1", {})
+    records = SqlRecordStore.open(settings.database_url)
+    schedules = ScheduleStore.open(settings.database_url)
+    finished: list[RunFinished] = []
+
+    async def on_finished(outcome: RunFinished) -> None:
+        finished.append(outcome)
+
+    clock = Clock()
+    scheduler = Scheduler(
+        settings,
+        lambda: loaded,
+        records=records,
+        connections=connections,
+        schedules=schedules,
+        tick_s=0.05,
+        on_run_finished=on_finished,
+        clock=clock,
+    )
+    await scheduler.start()
+    try:
+        yield Harness(scheduler, clock, records, schedules, finished, fake_api)
+    finally:
+        await scheduler.stop()
+        records.close()
+        schedules.close()
+        connections.close()
+
+
+async def test_first_run_is_initial_and_later_runs_are_incremental(harness: Harness) -> None:
+    first = (await harness.runs(1))[0]
+    assert first.run_type == "INITIAL" and first.error is None
+    assert first.result is not None and first.result.models["Item"].added == 2
+    assert "since" not in harness.api.requests_to("/items")[0].query
+
+    # nothing more until the frequency has passed
+    await asyncio.sleep(0.3)
+    assert len(harness.finished) == 1
+    harness.api.route("/items", lambda r: (200, {}, [{"id": "b", "n": 20}]))
+    harness.clock.now += timedelta(hours=1, seconds=1)
+    second = (await harness.runs(2))[1]
+    assert second.run_type == "INCREMENTAL"
+    assert second.result is not None
+    assert (second.result.models["Item"].added, second.result.models["Item"].updated) == (0, 1)
+    assert "since" in harness.api.requests_to("/items")[-1].query
+    history = harness.schedules.runs(harness.key())
+    assert [(r.run_type, r.status) for r in history] == [
+        ("INCREMENTAL", "success"),
+        ("INITIAL", "success"),
+    ]
+    assert history[0].result == {
+        "Item": {"saved": 1, "updated": 1, "deleted": 0, "invalid": 0, "added": 0, "unchanged": 0}
+    }
+
+
+async def test_a_sync_without_auto_start_waits_for_start(harness: Harness) -> None:
+    await harness.runs(1)  # items
+    schedule = harness.schedules.get(harness.key("manual"))
+    assert schedule is not None and schedule.status == "PAUSED"
+    await asyncio.sleep(0.2)
+    assert [f.key.sync_name for f in harness.finished] == ["items"]
+    await harness.scheduler.resume(harness.key("manual"))
+    assert (await harness.runs(2))[1].key.sync_name == "manual"
+
+
+async def test_pause_stops_the_schedule_and_trigger_still_runs(harness: Harness) -> None:
+    await harness.runs(1)
+    await harness.scheduler.pause(harness.key())
+    harness.clock.now += timedelta(hours=5)
+    await asyncio.sleep(0.3)
+    assert len(harness.finished) == 1
+    await harness.scheduler.trigger(harness.key())
+    await harness.runs(2)
+    schedule = harness.schedules.get(harness.key())
+    assert schedule is not None and schedule.status == "PAUSED" and schedule.next_run_at is None
+
+
+async def test_triggers_during_a_run_queue_exactly_one_follow_up(harness: Harness) -> None:
+    await harness.runs(1)
+    gate = threading.Event()
+    calls: list[Received] = []
+
+    def slow(request: Received) -> Any:
+        calls.append(request)
+        gate.wait(10)
+        return 200, {}, []
+
+    harness.api.route("/items", slow)
+    await harness.scheduler.trigger(harness.key())
+    await eventually(lambda: bool(calls))
+    for _ in range(3):
+        await harness.scheduler.trigger(harness.key())
+    gate.set()
+    await harness.runs(3)
+    await asyncio.sleep(0.3)
+    assert len(harness.finished) == 3  # the first, the triggered one, one follow-up
+    assert len(calls) == 2
+
+
+async def test_trigger_with_reset_and_empty_cache(harness: Harness) -> None:
+    await harness.runs(1)
+    scope = RecordScope("dev", "fake", "c1")
+    await harness.records.save_checkpoint(scope, "items", {"page": 3})
+    await harness.scheduler.trigger(harness.key(), reset=True, empty_cache=True)
+    run = (await harness.runs(2))[1]
+    assert run.run_type == "INITIAL"  # reset forgot last_sync_date
+    assert run.result is not None and run.result.models["Item"].added == 2  # cache emptied
+    assert await harness.records.get_checkpoint(scope, "items") is None
+
+
+async def test_timeout_and_cancel_are_recorded(harness: Harness) -> None:
+    await harness.runs(1)
+    gate = threading.Event()
+    harness.api.route("/items", lambda r: (gate.wait(10), (200, {}, []))[1])
+    harness.scheduler.run_timeout_s = 0.3
+    await harness.scheduler.trigger(harness.key())
+    timed_out = (await harness.runs(2))[1]
+    assert timed_out.error == "timed out after 0.3 s"
+    gate.set()
+    latest = harness.schedules.latest_run(harness.key())
+    assert latest is not None and latest.status == "failed" and latest.error == timed_out.error
+
+    gate.clear()
+    harness.scheduler.run_timeout_s = 60
+    await harness.scheduler.trigger(harness.key())
+    await eventually(lambda: harness.scheduler.is_running(harness.key()))
+    await asyncio.sleep(0.1)
+    assert await harness.scheduler.cancel(harness.key(), reason="cancelled by a test")
+    gate.set()
+    latest = harness.schedules.latest_run(harness.key())
+    assert latest is not None and latest.status == "cancelled"
+    assert latest.error == "cancelled by a test"
+
+
+async def test_runs_cut_off_by_a_restart_are_marked_failed(harness: Harness) -> None:
+    await harness.runs(1)
+    scope = RecordScope("dev", "fake", "c1")
+    orphan = await harness.records.start_run(scope, "items", run_type="INCREMENTAL")
+    assert harness.schedules.mark_interrupted_runs() == 1
+    runs = {r.id: r for r in harness.schedules.runs(harness.key())}
+    assert runs[orphan].status == "failed"
+    assert runs[orphan].error == "interrupted: the service stopped during the run"
+
+
+async def test_removing_a_connection_forgets_its_schedules_and_records(harness: Harness) -> None:
+    await harness.runs(1)
+    scope = RecordScope("dev", "fake", "c1")
+    assert (await harness.records.count_records(scope, "Item"))["live"] == 2
+    await harness.scheduler.remove_connection("fake", "c1")
+    assert harness.schedules.list("dev", "fake", "c1") == []
+    assert (await harness.records.count_records(scope, "Item"))["live"] == 0

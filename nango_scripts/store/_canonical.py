@@ -29,21 +29,27 @@ def timestamp(moment: datetime | None = None) -> str:
     moment = moment or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    # %Y does not pad years before 1000, which would break comparing as text
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S.%f}Z"
 
 
 def parse_timestamp(value: str | datetime) -> datetime:
-    """A client's ``modified_after``: a datetime or an ISO-8601 string (naive means UTC)."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise RecordQueryError(
-                f"modified_after {value!r} is not an ISO-8601 date such as 2024-05-01T12:00:00Z."
-            ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A client's ``modified_after``, in UTC: a datetime or an ISO-8601 string (naive means UTC)."""
+    try:
+        moment = (
+            value
+            if isinstance(value, datetime)
+            else datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise RecordQueryError(
+            f"modified_after {value!r} is not an ISO-8601 date in range, such as"
+            " 2024-05-01T12:00:00Z."
+        ) from None
 
 
 class CursorCodec:

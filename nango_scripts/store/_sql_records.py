@@ -241,7 +241,7 @@ class SqlRecordStore:
                     for (rid, canonical, digest, action), seq in zip(writes, seqs, strict=True)
                 ],
             )
-            run = self._runs.get(run_id) if run_id is not None else None
+            run = self._run_info(db, run_id) if run_id is not None else None
             if run is not None and model in run[1]:
                 db.executemany(
                     "INSERT INTO run_seen (run_id, scope_id, id) VALUES (?, ?, ?)"
@@ -404,9 +404,10 @@ class SqlRecordStore:
     ) -> dict[str, int]:
         """End a run. Only a successful one applies ``track_deletes``: every record of a
         tracked model that the run did not save becomes DELETED. Returns deletions per model."""
-        scope, tracked = self._runs.pop(run_id, (None, frozenset[str]()))
         deleted: dict[str, int] = {}
         with self._w.transaction() as db:
+            scope, tracked = self._run_info(db, run_id) or (None, frozenset[str]())
+            self._runs.pop(run_id, None)
             if success and scope is not None:
                 for model in sorted(tracked):
                     scope_id = self._scope_id(db, scope, model, create=True)
@@ -428,6 +429,23 @@ class SqlRecordStore:
                 (status or ("success" if success else "failed"), timestamp(), error, run_id),
             )
         return deleted
+
+    def _run_info(self, db: Database, run_id: str) -> tuple[RecordScope, frozenset[str]] | None:
+        """The run's scope and tracked models: from memory, or from ``sync_runs`` when the
+        run was started by another store on this database."""
+        known = self._runs.get(run_id)
+        if known is not None:
+            return known
+        row = db.one(
+            "SELECT environment, integration_id, connection_id, track_deletes FROM sync_runs"
+            " WHERE id = ?",
+            (run_id,),
+        )
+        if row is None:
+            return None
+        info = (RecordScope(row[0], row[1], row[2]), frozenset(json.loads(row[3])))
+        self._runs[run_id] = info
+        return info
 
     def _state_key(self, scope: RecordScope, sync_name: str) -> tuple[str, str, str, str]:
         return (scope.environment, scope.integration_id, scope.connection_id, sync_name)
@@ -651,29 +669,23 @@ class SqlRecordStore:
     def delete_connection_records_sync(
         self, environment: str, integration_id: str, connection_id: str
     ) -> int:
-        """Remove every record and sync state of a connection (it was deleted)."""
+        """Remove every record and sync state of a connection (it was deleted).
+
+        The scope rows stay: other stores on this database may hold their ids, and a
+        connection created again under the same id reuses them.
+        """
         key = (environment, integration_id, connection_id)
         with self._w.transaction() as db:
-            scope_ids = [
-                row[0]
-                for row in db.query(
-                    "SELECT id FROM record_scopes WHERE environment = ? AND integration_id = ?"
-                    " AND connection_id = ?",
-                    key,
-                )
-            ]
-            removed = 0
-            for scope_id in scope_ids:
-                removed += db.execute(
-                    "DELETE FROM records WHERE scope_id = ?", (scope_id,)
-                ).rowcount
-                db.execute("DELETE FROM record_scopes WHERE id = ?", (scope_id,))
+            removed = db.execute(
+                "DELETE FROM records WHERE scope_id IN (SELECT id FROM record_scopes"
+                " WHERE environment = ? AND integration_id = ? AND connection_id = ?)",
+                key,
+            ).rowcount
             db.execute(
                 "DELETE FROM sync_state WHERE environment = ? AND integration_id = ?"
                 " AND connection_id = ?",
                 key,
             )
-        self._scopes = {k: v for k, v in self._scopes.items() if v not in scope_ids}
         return removed
 
 

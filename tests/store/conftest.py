@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -12,7 +15,7 @@ import pytest
 
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.settings import Settings
-from nango_scripts.store import ConnectionStore
+from nango_scripts.store import ConnectionStore, SqlRecordStore
 
 KEY = bytes(range(32))
 KEY_B64 = base64.b64encode(KEY).decode()
@@ -57,4 +60,55 @@ def settings(make_settings: MakeSettings) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[ConnectionStore]:
     with ConnectionStore.open(settings) as opened:
+        yield opened
+
+
+# -- records store on both backends ---------------------------------------------------------
+
+POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
+POSTGRES_SKIP = "PostgreSQL tests need NANGO_SCRIPTS_TEST_POSTGRES_URL (see .ci/run)"
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL into a fresh schema of the test server, dropped (with all it holds) afterwards."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(POSTGRES_SKIP)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/records.db"
+    else:
+        with postgres_schema_url() as url:
+            yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (SQLite file, or a PostgreSQL schema of its own) for one test."""
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def backend(records_url: str) -> Iterator[SqlRecordStore]:
+    """A fresh ``SqlRecordStore`` on each backend."""
+    with SqlRecordStore.open(records_url) as opened:
         yield opened

@@ -1,0 +1,980 @@
+"""The records store (SPEC 4) on SQLite and PostgreSQL: every test runs on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from nango_scripts.errors import RecordQueryError, StoreError
+from nango_scripts.store import BatchResult, RecordPage, RecordScope, SqlRecordStore
+
+pytestmark = pytest.mark.anyio
+
+SCOPE = RecordScope("prod", "github", "c1")
+METADATA_KEYS = {"first_seen_at", "last_modified_at", "last_action", "deleted_at", "cursor"}
+
+
+class Issue(BaseModel):
+    id: str
+    title: str = ""
+    labels: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Comment(BaseModel):
+    id: str
+    body: str = ""
+
+
+def issues(*ids: str, **fields: Any) -> list[Issue]:
+    return [Issue(id=i, **fields) for i in ids]
+
+
+def meta(record: dict[str, Any]) -> dict[str, Any]:
+    value: dict[str, Any] = record["_nango_metadata"]
+    return value
+
+
+def content(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "_nango_metadata"}
+
+
+def ids_of(records: list[dict[str, Any]]) -> list[str]:
+    return [r["id"] for r in records]
+
+
+def outcome(result: BatchResult) -> dict[str, list[str]]:
+    """The non-empty lists of a BatchResult, to compare in one assert."""
+    return {k: v for k, v in vars(result).items() if v}
+
+
+async def read_all(
+    store: SqlRecordStore,
+    scope: RecordScope = SCOPE,
+    model: str = "Issue",
+    *,
+    limit: int = 1000,
+    **query: Any,
+) -> list[dict[str, Any]]:
+    """Every record of a delta read, following next_cursor to the end."""
+    records: list[dict[str, Any]] = []
+    cursor = query.pop("cursor", None)
+    while True:
+        page = await store.list_records(scope, model, limit=limit, cursor=cursor, **query)
+        records.extend(page.records)
+        if page.next_cursor is None:
+            return records
+        cursor = page.next_cursor
+
+
+async def by_id(
+    store: SqlRecordStore, scope: RecordScope = SCOPE, model: str = "Issue"
+) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in await read_all(store, scope, model)}
+
+
+def last_cursor(records: list[dict[str, Any]]) -> str:
+    cursor: str = meta(records[-1])["cursor"]
+    return cursor
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+
+async def test_a_first_save_adds_every_record_with_its_metadata(backend: SqlRecordStore) -> None:
+    saved = [
+        Issue(id="a", title="A", labels=["x"], extra={"n": 1}),
+        Issue(id="b", title="Zoë 🚀"),
+        Issue(id="c"),
+    ]
+    result = await backend.save_records(SCOPE, "Issue", saved)
+    assert outcome(result) == {"added": ["a", "b", "c"]}
+
+    page = await backend.list_records(SCOPE, "Issue")
+    assert isinstance(page, RecordPage)
+    assert page.next_cursor is None
+    assert [content(r) for r in page.records] == [i.model_dump(mode="json") for i in saved]
+    for record in page.records:
+        metadata = meta(record)
+        assert set(metadata) == METADATA_KEYS
+        assert metadata["last_action"] == "ADDED"
+        assert metadata["deleted_at"] is None
+        assert metadata["first_seen_at"] == metadata["last_modified_at"]
+        assert metadata["last_modified_at"].endswith("Z")
+        assert isinstance(metadata["cursor"], str)
+    assert len({meta(r)["cursor"] for r in page.records}) == 3
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 3, "deleted": 0}
+
+
+async def test_saving_the_same_content_again_changes_nothing(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", title="t"))
+    before = await read_all(backend)
+
+    result = await backend.save_records(SCOPE, "Issue", issues("a", "b", title="t"))
+    assert outcome(result) == {"unchanged": ["a", "b"]}
+    # No new position: nothing comes after the last record already read...
+    after = await backend.list_records(SCOPE, "Issue", cursor=last_cursor(before))
+    assert after == RecordPage([], None)
+    # ...and the records are exactly as they were, metadata included.
+    assert await read_all(backend) == before
+
+
+async def test_the_key_order_of_a_dict_field_is_not_a_change(backend: SqlRecordStore) -> None:
+    first = Issue(id="a", extra={"x": 1, "y": {"p": 1, "q": [1, 2]}, "z": None})
+    second = Issue(id="a", extra={"z": None, "y": {"q": [1, 2], "p": 1}, "x": 1})
+    await backend.save_records(SCOPE, "Issue", [first])
+    before = await read_all(backend)
+
+    assert outcome(await backend.save_records(SCOPE, "Issue", [second])) == {"unchanged": ["a"]}
+    assert await read_all(backend) == before
+    assert await backend.list_records(SCOPE, "Issue", cursor=last_cursor(before)) == RecordPage(
+        [], None
+    )
+
+
+async def test_changed_content_is_an_update(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", title="old"))
+    first = await by_id(backend)
+    cursor = last_cursor(list(first.values()))
+
+    result = await backend.save_records(
+        SCOPE, "Issue", [Issue(id="a", title="new"), *issues("b", title="old")]
+    )
+    assert outcome(result) == {"updated": ["a"], "unchanged": ["b"]}
+
+    later = await backend.list_records(SCOPE, "Issue", cursor=cursor)
+    assert ids_of(later.records) == ["a"]
+    record = later.records[0]
+    assert content(record) == Issue(id="a", title="new").model_dump(mode="json")
+    assert meta(record)["last_action"] == "UPDATED"
+    assert meta(record)["first_seen_at"] == meta(first["a"])["first_seen_at"]
+    assert meta(record)["last_modified_at"] > meta(first["a"])["last_modified_at"]
+    assert meta(record)["deleted_at"] is None
+
+
+async def test_duplicate_ids_in_one_batch_last_one_wins_counted_once(
+    backend: SqlRecordStore,
+) -> None:
+    batch = [Issue(id="a", title="1"), Issue(id="b"), Issue(id="a", title="2")]
+    assert outcome(await backend.save_records(SCOPE, "Issue", batch)) == {"added": ["a", "b"]}
+    records = await read_all(backend)
+    assert sorted(ids_of(records)) == ["a", "b"]
+    assert (await by_id(backend))["a"]["title"] == "2"
+
+    batch = [Issue(id="a", title="3"), Issue(id="a", title="4")]
+    assert outcome(await backend.save_records(SCOPE, "Issue", batch)) == {"updated": ["a"]}
+    batch = [Issue(id="a", title="5"), Issue(id="a", title="4")]
+    assert outcome(await backend.save_records(SCOPE, "Issue", batch)) == {"unchanged": ["a"]}
+    assert (await by_id(backend))["a"]["title"] == "4"
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 2, "deleted": 0}
+
+
+async def test_an_empty_batch_does_nothing(backend: SqlRecordStore) -> None:
+    assert outcome(await backend.save_records(SCOPE, "Issue", [])) == {}
+    assert outcome(await backend.update_records(SCOPE, "Issue", [])) == {}
+    assert outcome(await backend.delete_records(SCOPE, "Issue", [])) == {}
+    assert await backend.list_records(SCOPE, "Issue") == RecordPage([], None)
+
+
+# -- deleting --------------------------------------------------------------------------------
+
+
+async def test_a_delete_keeps_the_data_and_marks_the_record(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", title="t", labels=["l"]))
+    before = await by_id(backend)
+    cursor = last_cursor(list(before.values()))
+
+    result = await backend.delete_records(SCOPE, "Issue", ["a"])
+    assert outcome(result) == {"deleted": ["a"]}
+
+    page = await backend.list_records(SCOPE, "Issue", cursor=cursor)
+    assert ids_of(page.records) == ["a"]
+    record = page.records[0]
+    assert content(record) == content(before["a"])  # data kept
+    assert meta(record)["last_action"] == "DELETED"
+    assert meta(record)["deleted_at"] is not None
+    assert meta(record)["deleted_at"] > meta(before["a"])["last_modified_at"]
+    assert meta(record)["last_modified_at"] > meta(before["a"])["last_modified_at"]
+    assert meta(record)["first_seen_at"] == meta(before["a"])["first_seen_at"]
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 1}
+    assert ids_of(await backend.get_records_by_ids(SCOPE, "Issue", ["a", "b"])) == ["b"]
+
+
+async def test_deleting_twice_or_an_unknown_id(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    assert outcome(await backend.delete_records(SCOPE, "Issue", ["a", "nope", "a"])) == {
+        "deleted": ["a"],
+        "unknown": ["nope"],
+    }
+    after_first = await read_all(backend)
+
+    assert outcome(await backend.delete_records(SCOPE, "Issue", ["a"])) == {"unchanged": ["a"]}
+    assert await read_all(backend) == after_first  # no new position, same deleted_at
+    assert await backend.list_records(SCOPE, "Issue", cursor=last_cursor(after_first)) == (
+        RecordPage([], None)
+    )
+    assert "nope" not in ids_of(after_first)
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 1}
+
+
+async def test_a_delete_of_unknown_ids_creates_nothing(backend: SqlRecordStore) -> None:
+    result = await backend.delete_records(SCOPE, "Issue", ["x", "y"])
+    assert outcome(result) == {"unknown": ["x", "y"]}
+    assert await backend.list_records(SCOPE, "Issue") == RecordPage([], None)
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 0, "deleted": 0}
+    assert await backend.get_records_by_ids(SCOPE, "Issue", ["x"]) == []
+
+
+async def test_a_deleted_record_saved_again_is_added_again(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", title="t"))
+    await backend.delete_records(SCOPE, "Issue", ["a"])
+    deleted = await read_all(backend)
+
+    result = await backend.save_records(SCOPE, "Issue", issues("a", title="t"))
+    assert outcome(result) == {"added": ["a"]}
+    page = await backend.list_records(SCOPE, "Issue", cursor=last_cursor(deleted))
+    assert ids_of(page.records) == ["a"]
+    assert meta(page.records[0])["last_action"] == "ADDED"
+    assert meta(page.records[0])["deleted_at"] is None
+    assert meta(page.records[0])["last_modified_at"] > meta(deleted[0])["last_modified_at"]
+    assert await backend.get_records_by_ids(SCOPE, "Issue", ["a"]) == [
+        Issue(id="a", title="t").model_dump(mode="json")
+    ]
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 0}
+
+
+# -- partial updates -------------------------------------------------------------------------
+
+
+async def test_a_batch_update_deep_merges_dicts_and_replaces_lists(
+    backend: SqlRecordStore,
+) -> None:
+    original = Issue(
+        id="a", title="t", labels=["p", "q"], extra={"n": {"x": 1, "y": 2}, "keep": True}
+    )
+    await backend.save_records(SCOPE, "Issue", [original, Issue(id="b")])
+    before = await by_id(backend)
+
+    patch = {"id": "a", "extra": {"n": {"y": 3, "z": [4]}}, "labels": ["r"]}
+    assert outcome(await backend.update_records(SCOPE, "Issue", [patch])) == {"updated": ["a"]}
+
+    [stored] = await backend.get_records_by_ids(SCOPE, "Issue", ["a"])
+    assert stored == {
+        "id": "a",
+        "title": "t",
+        "labels": ["r"],
+        "extra": {"n": {"x": 1, "y": 3, "z": [4]}, "keep": True},
+    }
+    page = await backend.list_records(SCOPE, "Issue", cursor=last_cursor(list(before.values())))
+    assert ids_of(page.records) == ["a"]
+    assert meta(page.records[0])["last_action"] == "UPDATED"
+    assert meta(page.records[0])["first_seen_at"] == meta(before["a"])["first_seen_at"]
+
+
+async def test_several_patches_of_one_record_in_a_batch_count_once(
+    backend: SqlRecordStore,
+) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a"))
+    patches: list[dict[str, Any]] = [{"id": "a", "title": "t"}, {"id": "a", "labels": ["l"]}]
+    assert outcome(await backend.update_records(SCOPE, "Issue", patches)) == {"updated": ["a"]}
+    [stored] = await backend.get_records_by_ids(SCOPE, "Issue", ["a"])
+    assert (stored["title"], stored["labels"]) == ("t", ["l"])
+
+
+async def test_an_update_never_invents_a_record(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a"))
+    result = await backend.update_records(SCOPE, "Issue", [{"id": "nope", "title": "x"}])
+    assert outcome(result) == {"unknown": ["nope"]}
+    assert ids_of(await read_all(backend)) == ["a"]
+    assert await backend.get_records_by_ids(SCOPE, "Issue", ["nope"]) == []
+    # Nor in a scope that has no records at all.
+    other = RecordScope("prod", "github", "empty")
+    assert outcome(await backend.update_records(other, "Issue", [{"id": "a"}])) == {
+        "unknown": ["a"]
+    }
+    assert await backend.count_records(other, "Issue") == {"live": 0, "deleted": 0}
+
+
+async def test_an_update_that_changes_nothing_is_unchanged(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", [Issue(id="a", title="t", extra={"n": {"x": 1}})])
+    before = await read_all(backend)
+    patches: list[dict[str, Any]] = [
+        {"id": "a", "title": "t"},
+        {"id": "a", "extra": {"n": {"x": 1}}},
+        {"id": "a"},
+    ]
+    assert outcome(await backend.update_records(SCOPE, "Issue", patches)) == {"unchanged": ["a"]}
+    assert await read_all(backend) == before
+
+
+async def test_an_update_of_a_deleted_record_is_unknown(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", title="t"))
+    await backend.delete_records(SCOPE, "Issue", ["a"])
+    before = await read_all(backend)
+    result = await backend.update_records(SCOPE, "Issue", [{"id": "a", "title": "x"}])
+    assert outcome(result) == {"unknown": ["a"]}
+    assert await read_all(backend) == before
+    assert meta(before[0])["last_action"] == "DELETED"
+    assert before[0]["title"] == "t"
+
+
+# -- reading by id ---------------------------------------------------------------------------
+
+
+async def test_records_by_id_are_the_live_ones_in_the_order_asked(
+    backend: SqlRecordStore,
+) -> None:
+    await backend.save_records(SCOPE, "Issue", [Issue(id=i, title=i.upper()) for i in "abcd"])
+    await backend.delete_records(SCOPE, "Issue", ["c"])
+    found = await backend.get_records_by_ids(SCOPE, "Issue", ["d", "a", "c", "zz", "b"])
+    assert found == [Issue(id=i, title=i.upper()).model_dump(mode="json") for i in "dab"]
+    assert await backend.get_records_by_ids(SCOPE, "Issue", []) == []
+    assert await backend.get_records_by_ids(SCOPE, "Comment", ["a"]) == []
+
+
+async def test_records_by_id_in_big_batches(backend: SqlRecordStore) -> None:
+    ids = [f"r{i:04}" for i in range(1200)]
+    result = await backend.save_records(SCOPE, "Issue", issues(*ids))
+    assert len(result.added) == 1200
+    wanted = list(reversed(ids))
+    assert ids_of(await backend.get_records_by_ids(SCOPE, "Issue", wanted)) == wanted
+    assert len((await backend.delete_records(SCOPE, "Issue", ids[:700])).deleted) == 700
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 500, "deleted": 700}
+
+
+# -- track_deletes ---------------------------------------------------------------------------
+
+
+async def test_a_successful_run_deletes_what_it_did_not_save(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", "c", "d"))
+    await backend.delete_records(SCOPE, "Issue", ["d"])
+    await backend.save_records(SCOPE, "Comment", [Comment(id="x"), Comment(id="y")])
+
+    run_id = await backend.start_run(SCOPE, "issues", track_deletes=["Issue"])
+    assert isinstance(run_id, str)
+    await backend.save_records(SCOPE, "Issue", issues("a"), run_id=run_id)  # unchanged: seen
+    await backend.save_records(SCOPE, "Issue", [Issue(id="b", title="new")], run_id=run_id)
+    await backend.save_records(SCOPE, "Issue", issues("e"), run_id=run_id)
+    await backend.save_records(SCOPE, "Comment", [Comment(id="x")], run_id=run_id)
+    # Until the run ends, nothing is deleted.
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 4, "deleted": 1}
+
+    assert await backend.finish_run(run_id, success=True) == {"Issue": 1}
+    state = await by_id(backend)
+    assert {i: meta(r)["last_action"] for i, r in state.items()} == {
+        "a": "ADDED",
+        "b": "UPDATED",
+        "c": "DELETED",
+        "d": "DELETED",
+        "e": "ADDED",
+    }
+    assert state["c"]["id"] == "c"  # soft delete: data kept
+    # A model not tracked is never deleted, saved in the run or not.
+    assert await backend.count_records(SCOPE, "Comment") == {"live": 2, "deleted": 0}
+
+
+async def test_a_failed_run_deletes_nothing(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", "c"))
+    run_id = await backend.start_run(SCOPE, "issues", track_deletes=["Issue"])
+    result = await backend.save_records(SCOPE, "Issue", issues("a", "z"), run_id=run_id)
+    assert outcome(result) == {"added": ["z"], "unchanged": ["a"]}
+    assert await backend.finish_run(run_id, success=False) == {}
+    # Records saved before the failure are kept; none deleted.
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 4, "deleted": 0}
+
+
+async def test_a_run_that_saves_nothing_deletes_every_tracked_record(
+    backend: SqlRecordStore,
+) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    await backend.save_records(SCOPE, "Comment", [Comment(id="x")])
+    run_id = await backend.start_run(SCOPE, "issues", track_deletes=["Issue", "Comment"])
+    assert await backend.finish_run(run_id, success=True) == {"Comment": 1, "Issue": 2}
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 0, "deleted": 2}
+
+
+async def test_a_run_without_track_deletes_deletes_nothing(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    run_id = await backend.start_run(SCOPE, "issues")
+    await backend.save_records(SCOPE, "Issue", issues("a"), run_id=run_id)
+    assert await backend.finish_run(run_id, success=True) == {}
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 2, "deleted": 0}
+
+
+async def test_track_deletes_stays_within_the_runs_connection(backend: SqlRecordStore) -> None:
+    other = RecordScope("prod", "github", "c2")
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    await backend.save_records(other, "Issue", issues("a", "b"))
+    run_id = await backend.start_run(SCOPE, "issues", track_deletes=["Issue"])
+    await backend.save_records(SCOPE, "Issue", issues("a"), run_id=run_id)
+    assert await backend.finish_run(run_id, success=True) == {"Issue": 1}
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 1}
+    assert await backend.count_records(other, "Issue") == {"live": 2, "deleted": 0}
+
+
+# -- delta reads -----------------------------------------------------------------------------
+
+
+async def test_a_delta_read_is_ascending_by_modification(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", "c", "d"))
+    await backend.update_records(SCOPE, "Issue", [{"id": "a", "title": "x"}])
+    await backend.delete_records(SCOPE, "Issue", ["b"])
+    await backend.save_records(SCOPE, "Issue", issues("e"))
+    await backend.save_records(SCOPE, "Issue", [Issue(id="c", title="y")])
+
+    records = await read_all(backend)
+    assert ids_of(records) == ["d", "a", "b", "e", "c"]
+    stamps = [meta(r)["last_modified_at"] for r in records]
+    assert stamps == sorted(stamps)
+    assert [meta(r)["last_action"] for r in records] == [
+        "ADDED",
+        "UPDATED",
+        "DELETED",
+        "ADDED",
+        "UPDATED",
+    ]
+
+
+async def test_modified_after_is_inclusive(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    await backend.save_records(SCOPE, "Issue", issues("c", "d"))
+    await backend.update_records(SCOPE, "Issue", [{"id": "a", "title": "x"}])
+    records = await by_id(backend)
+    stamp = meta(records["c"])["last_modified_at"]
+    assert meta(records["b"])["last_modified_at"] < stamp
+
+    page = await backend.list_records(SCOPE, "Issue", modified_after=stamp)
+    assert ids_of(page.records) == ["c", "d", "a"]
+    # The same moment as a datetime, and written with another offset.
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert ids_of((await backend.list_records(SCOPE, "Issue", modified_after=moment)).records) == [
+        "c",
+        "d",
+        "a",
+    ]
+    shifted = moment.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat()
+    assert ids_of((await backend.list_records(SCOPE, "Issue", modified_after=shifted)).records) == [
+        "c",
+        "d",
+        "a",
+    ]
+    later = moment + timedelta(microseconds=1)
+    assert ids_of((await backend.list_records(SCOPE, "Issue", modified_after=later)).records) == [
+        "a"
+    ]
+    future = datetime.now(UTC) + timedelta(days=1)
+    assert await backend.list_records(SCOPE, "Issue", modified_after=future) == RecordPage([], None)
+    past = "2000-01-01T00:00:00Z"
+    assert len((await backend.list_records(SCOPE, "Issue", modified_after=past)).records) == 4
+
+
+async def test_modified_after_works_with_a_cursor(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    await backend.save_records(SCOPE, "Issue", issues("c", "d", "e"))
+    stamp = meta((await by_id(backend))["c"])["last_modified_at"]
+    first = await backend.list_records(SCOPE, "Issue", modified_after=stamp, limit=2)
+    assert ids_of(first.records) == ["c", "d"]
+    assert first.next_cursor is not None
+    rest = await backend.list_records(
+        SCOPE, "Issue", modified_after=stamp, limit=2, cursor=first.next_cursor
+    )
+    assert rest == RecordPage(rest.records, None)
+    assert ids_of(rest.records) == ["e"]
+
+
+async def test_modified_after_before_the_year_1000_returns_everything(
+    backend: SqlRecordStore,
+) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    page = await backend.list_records(SCOPE, "Issue", modified_after="0999-01-01T00:00:00Z")
+    assert ids_of(page.records) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2024-13-01", "", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00-05:00"]
+)
+async def test_a_bad_modified_after_is_a_query_error(backend: SqlRecordStore, value: str) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a"))
+    with pytest.raises(RecordQueryError):
+        await backend.list_records(SCOPE, "Issue", modified_after=value)
+
+
+async def test_limit_defaults_to_100_and_pages_cover_everything_once(
+    backend: SqlRecordStore,
+) -> None:
+    ids = [f"r{i:03}" for i in range(250)]
+    await backend.save_records(SCOPE, "Issue", issues(*ids))
+
+    default = await backend.list_records(SCOPE, "Issue")
+    assert len(default.records) == 100
+    assert default.next_cursor is not None
+
+    seen: list[str] = []
+    sizes: list[int] = []
+    cursor: str | None = None
+    for _ in range(10):
+        page = await backend.list_records(SCOPE, "Issue", limit=100, cursor=cursor)
+        seen.extend(ids_of(page.records))
+        sizes.append(len(page.records))
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert cursor is None
+    assert sizes == [100, 100, 50]
+    assert seen == ids  # each exactly once, in order
+    assert ids_of((await backend.list_records(SCOPE, "Issue", limit=1)).records) == ["r000"]
+    assert len((await backend.list_records(SCOPE, "Issue", limit=10_000)).records) == 250
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001, "5", True, False, 2.5, None])
+async def test_a_limit_out_of_range_is_a_query_error(backend: SqlRecordStore, limit: Any) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a"))
+    with pytest.raises(RecordQueryError, match="limit must be a whole number from 1 to 10000"):
+        await backend.list_records(SCOPE, "Issue", limit=limit)
+
+
+async def test_filter_by_last_action(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("added", "updated", "deleted"))
+    await backend.update_records(SCOPE, "Issue", [{"id": "updated", "title": "x"}])
+    await backend.delete_records(SCOPE, "Issue", ["deleted"])
+
+    async def filtered(value: Any) -> list[str]:
+        return ids_of(await read_all(backend, filter=value))
+
+    assert await filtered("added") == ["added"]
+    assert await filtered("updated") == ["updated"]
+    assert await filtered("deleted") == ["deleted"]
+    assert await filtered("added,deleted") == ["added", "deleted"]
+    assert await filtered(" Added , updated ") == ["added", "updated"]
+    assert await filtered("DELETED,deleted") == ["deleted"]
+    assert await filtered(["updated", "deleted"]) == ["updated", "deleted"]
+    assert await filtered(None) == ["added", "updated", "deleted"]
+    for bad in ("removed", "added,nope", "add", "added;updated"):
+        with pytest.raises(RecordQueryError, match="not one of added, updated, deleted"):
+            await backend.list_records(SCOPE, "Issue", filter=bad)
+
+
+async def test_filter_and_paging_together(backend: SqlRecordStore) -> None:
+    ids = [f"r{i:02}" for i in range(30)]
+    await backend.save_records(SCOPE, "Issue", issues(*ids))
+    await backend.delete_records(SCOPE, "Issue", ids[::3])
+    deleted = await read_all(backend, filter="deleted", limit=4)
+    assert ids_of(deleted) == ids[::3]
+    added = await read_all(backend, filter="added", limit=4)
+    assert ids_of(added) == [i for i in ids if i not in ids[::3]]
+
+
+async def test_ids_narrow_a_delta_read(backend: SqlRecordStore) -> None:
+    ids = [f"r{i:03}" for i in range(150)]
+    await backend.save_records(SCOPE, "Issue", issues(*ids))
+    await backend.delete_records(SCOPE, "Issue", ["r005"])
+
+    page = await backend.list_records(SCOPE, "Issue", ids=["r007", "r005", "zz", "r003"])
+    assert ids_of(page.records) == ["r003", "r007", "r005"]  # by modification, deleted too
+    assert page.next_cursor is None
+
+    hundred = await read_all(backend, ids=ids[:100], limit=30)
+    assert sorted(ids_of(hundred)) == ids[:100]
+    assert len(hundred) == 100
+
+    assert await backend.list_records(SCOPE, "Issue", ids=[]) == RecordPage([], None)
+    with pytest.raises(RecordQueryError, match="at most 100"):
+        await backend.list_records(SCOPE, "Issue", ids=ids[:101])
+
+
+def _pack(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _unpack(cursor: str) -> list[str]:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+
+
+async def test_a_bad_cursor_is_refused_with_a_clear_message(backend: SqlRecordStore) -> None:
+    other_connection = RecordScope("prod", "github", "c2")
+    for scope in (SCOPE, other_connection):
+        await backend.save_records(scope, "Issue", issues(*(f"r{i}" for i in range(5))))
+    await backend.save_records(SCOPE, "Comment", [Comment(id="r0"), Comment(id="r1")])
+
+    good = (await backend.list_records(SCOPE, "Issue", limit=2)).next_cursor
+    assert good is not None
+    version, seq, mac = _unpack(good)
+    foreign = [
+        (await backend.list_records(other_connection, "Issue", limit=2)).next_cursor,
+        (await backend.list_records(SCOPE, "Comment", limit=1)).next_cursor,
+    ]
+    bad_cursors = [
+        "garbage",
+        "not a cursor at all!",
+        "ümlaut",
+        good[:-4],  # truncated
+        good[: len(good) // 2],
+        good + "x",
+        _pack(f"{version}:{int(seq) + 1}:{mac}"),  # edited position
+        _pack(f"{version}:0:{mac}"),
+        _pack(f"{version}:-1:{mac}"),
+        _pack(f"9:{seq}:{mac}"),
+        _pack(f"{version}:{seq}:AAAAAAAAAAAAAAAA"),
+        *foreign,
+    ]
+    for bad in bad_cursors:
+        assert bad is not None
+        with pytest.raises(RecordQueryError, match="Invalid cursor") as caught:
+            await backend.list_records(SCOPE, "Issue", cursor=bad)
+        assert "next_cursor" in str(caught.value)
+        with pytest.raises(RecordQueryError, match="Invalid cursor"):
+            await backend.prune_records(SCOPE, "Issue", until_cursor=bad)
+    # The good one still works, and nothing was pruned by the refused calls.
+    rest = await backend.list_records(SCOPE, "Issue", cursor=good)
+    assert ids_of(rest.records) == ["r2", "r3", "r4"]
+    assert all(r["title"] == "" for r in await read_all(backend))
+
+
+async def test_a_cursor_of_an_unknown_scope_is_refused(backend: SqlRecordStore) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b"))
+    cursor = last_cursor(await read_all(backend))
+    with pytest.raises(RecordQueryError, match="Invalid cursor"):
+        await backend.list_records(RecordScope("prod", "github", "nobody"), "Issue", cursor=cursor)
+
+
+async def test_paging_stays_exact_while_records_change(backend: SqlRecordStore) -> None:
+    """Deterministic interleaving: writes between pages never make a reader skip."""
+    ids = [f"r{i:02}" for i in range(30)]
+    await backend.save_records(SCOPE, "Issue", issues(*ids, title="v0"))
+    reads: list[dict[str, Any]] = []
+
+    async def next_page(cursor: str | None) -> str | None:
+        page = await backend.list_records(SCOPE, "Issue", limit=10, cursor=cursor)
+        reads.extend(page.records)
+        return page.next_cursor or (last_cursor(page.records) if page.records else cursor)
+
+    cursor = await next_page(None)  # r00..r09
+    assert ids_of(reads) == ids[:10]
+    await backend.save_records(SCOPE, "Issue", [Issue(id="r03", title="v1")])  # read already
+    await backend.save_records(SCOPE, "Issue", [Issue(id="r25", title="v1")])  # not read yet
+    await backend.delete_records(SCOPE, "Issue", ["r05", "r15"])
+    cursor = await next_page(cursor)
+    await backend.save_records(SCOPE, "Issue", issues("r05", title="v0"))  # undeleted
+    await backend.update_records(SCOPE, "Issue", [{"id": "r12", "title": "v2"}])  # read already
+    await backend.save_records(SCOPE, "Issue", issues("new1", title="v0"))
+    cursor = await next_page(cursor)
+    await backend.delete_records(SCOPE, "Issue", ["r03"])
+    await backend.save_records(SCOPE, "Issue", [Issue(id="r25", title="v2")])
+    for _ in range(10):
+        page = await backend.list_records(SCOPE, "Issue", limit=10, cursor=cursor)
+        reads.extend(page.records)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+
+    final = await by_id(backend)
+    latest = {r["id"]: r for r in reads}  # the last version the reader saw of each
+    assert latest == final
+    assert ids_of(reads).count("r03") == 3  # read, then updated, then deleted
+    assert ids_of(reads).count("r12") == 2
+    assert final["r25"]["title"] == "v2"
+    assert meta(final["r05"])["last_action"] == "ADDED"
+    assert meta(final["r15"])["last_action"] == "DELETED"
+    assert meta(final["r03"])["last_action"] == "DELETED"
+    # The cursors the reader saw always go forward.
+    positions = [int(_unpack(meta(r)["cursor"])[1]) for r in reads]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == len(positions)
+
+
+async def test_concurrent_writers_never_make_a_reader_skip(
+    backend: SqlRecordStore, records_url: str
+) -> None:
+    """Two stores (two writer connections) write one scope while a third store pages it."""
+    pool = [f"r{i:02}" for i in range(40)]
+    second = SqlRecordStore.open(records_url)
+    reader = SqlRecordStore.open(records_url)
+    reads: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    async def write(store: SqlRecordStore, name: str) -> None:
+        for round_ in range(12):
+            chunk = pool[(round_ * 7) % 40 :][:9]
+            await store.save_records(SCOPE, "Issue", issues(*chunk, title=f"{name}{round_}"))
+            if round_ % 4 == 3:
+                await store.delete_records(SCOPE, "Issue", chunk[:2])
+
+    async def read() -> None:
+        cursor: str | None = None
+        while True:
+            finished = done.is_set()
+            page = await reader.list_records(SCOPE, "Issue", limit=5, cursor=cursor)
+            reads.extend(page.records)
+            if page.records:
+                cursor = page.next_cursor or last_cursor(page.records)
+            if finished and page.next_cursor is None:
+                return
+            await asyncio.sleep(0)
+
+    async def writers() -> None:
+        await asyncio.gather(write(backend, "a"), write(second, "b"))
+        done.set()
+
+    try:
+        await asyncio.gather(writers(), read())
+        final = await by_id(reader)
+    finally:
+        second.close()
+        reader.close()
+    assert {r["id"]: r for r in reads} == final
+    assert set(final) == set(pool)
+
+
+# -- pruning ---------------------------------------------------------------------------------
+
+
+async def test_prune_drops_data_up_to_a_cursor_and_keeps_metadata(
+    backend: SqlRecordStore,
+) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", "c", "d", title="t"))
+    await backend.delete_records(SCOPE, "Issue", ["b"])
+    before = await read_all(backend)  # a, c, d, b
+    assert ids_of(before) == ["a", "c", "d", "b"]
+    until = meta(before[1])["cursor"]
+
+    assert await backend.prune_records(SCOPE, "Issue", until_cursor=until) == 2
+    after = await read_all(backend)
+    assert [content(r) for r in after] == [
+        {"id": "a"},
+        {"id": "c"},
+        content(before[2]),
+        content(before[3]),
+    ]
+    assert [meta(r) for r in after] == [meta(r) for r in before]
+    assert await backend.get_records_by_ids(SCOPE, "Issue", ["a"]) == [{"id": "a"}]
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 3, "deleted": 1}
+    assert await backend.prune_records(SCOPE, "Issue", until_cursor=until) == 0
+
+    # Saving the same content again writes it back.
+    result = await backend.save_records(SCOPE, "Issue", issues("a", "d", title="t"))
+    assert outcome(result) == {"updated": ["a"], "unchanged": ["d"]}
+    page = await backend.list_records(SCOPE, "Issue", cursor=last_cursor(after))
+    assert ids_of(page.records) == ["a"]
+    assert content(page.records[0]) == content(before[0])
+    assert meta(page.records[0])["last_action"] == "UPDATED"
+
+    everything = last_cursor(await read_all(backend))
+    assert await backend.prune_records(SCOPE, "Issue", until_cursor=everything) == 3
+    assert all(set(content(r)) == {"id"} for r in await read_all(backend))
+
+
+# -- sync state ------------------------------------------------------------------------------
+
+
+async def test_checkpoints_round_trip_per_sync(backend: SqlRecordStore) -> None:
+    assert await backend.get_checkpoint(SCOPE, "issues") is None
+    checkpoint = {"page": 3, "since": "2024-05-01T00:00:00Z", "done": False, "name": "Zoë"}
+    await backend.save_checkpoint(SCOPE, "issues", checkpoint)
+    assert await backend.get_checkpoint(SCOPE, "issues") == checkpoint
+    assert await backend.get_checkpoint(SCOPE, "comments") is None
+    await backend.save_checkpoint(SCOPE, "issues", {"page": 4})
+    assert await backend.get_checkpoint(SCOPE, "issues") == {"page": 4}
+    await backend.clear_checkpoint(SCOPE, "issues")
+    assert await backend.get_checkpoint(SCOPE, "issues") is None
+    await backend.clear_checkpoint(SCOPE, "never-saved")
+    assert await backend.get_checkpoint(SCOPE, "never-saved") is None
+
+
+async def test_last_sync_date_round_trips_in_utc(backend: SqlRecordStore) -> None:
+    assert await backend.get_last_sync_date(SCOPE, "issues") is None
+    when = datetime(2024, 5, 1, 12, 34, 56, 789012, tzinfo=UTC)
+    await backend.set_last_sync_date(SCOPE, "issues", when)
+    got = await backend.get_last_sync_date(SCOPE, "issues")
+    assert got == when
+    assert got is not None
+    assert got.utcoffset() == timedelta(0)
+
+    paris = datetime(2024, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    await backend.set_last_sync_date(SCOPE, "issues", paris)
+    got = await backend.get_last_sync_date(SCOPE, "issues")
+    assert got == paris
+    assert got is not None
+    assert got.utcoffset() == timedelta(0)
+
+    # The checkpoint and the date live side by side without touching each other.
+    await backend.save_checkpoint(SCOPE, "issues", {"k": 1})
+    await backend.set_last_sync_date(SCOPE, "issues", None)
+    assert await backend.get_last_sync_date(SCOPE, "issues") is None
+    assert await backend.get_checkpoint(SCOPE, "issues") == {"k": 1}
+    await backend.set_last_sync_date(SCOPE, "issues", when)
+    await backend.clear_checkpoint(SCOPE, "issues")
+    assert await backend.get_last_sync_date(SCOPE, "issues") == when
+
+
+# -- connections: counting, removing, isolation ----------------------------------------------
+
+SCOPES = {
+    "base": (SCOPE, "Issue"),
+    "connection": (RecordScope("prod", "github", "c2"), "Issue"),
+    "integration": (RecordScope("prod", "gitlab", "c1"), "Issue"),
+    "environment": (RecordScope("dev", "github", "c1"), "Issue"),
+    "model": (SCOPE, "Task"),
+}
+
+
+async def test_scopes_never_see_each_others_records(backend: SqlRecordStore) -> None:
+    ids = ["1", "2", "3"]
+    for name, (scope, model) in SCOPES.items():
+        await backend.save_records(scope, model, issues(*ids, title=name))
+    # Writes in one scope touch only that scope.
+    await backend.update_records(SCOPE, "Issue", [{"id": "1", "labels": ["base-only"]}])
+    await backend.delete_records(SCOPE, "Issue", ["2"])
+    await backend.save_checkpoint(SCOPE, "s", {"owner": "base"})
+
+    for name, (scope, model) in SCOPES.items():
+        records = await read_all(backend, scope, model)
+        assert sorted(ids_of(records)) == ids
+        assert {r["title"] for r in records} == {name}
+        by_ids = await backend.get_records_by_ids(scope, model, ids)
+        assert {r["title"] for r in by_ids} == {name}
+        filtered = await backend.list_records(scope, model, ids=["1"], filter="added,updated")
+        assert [r["title"] for r in filtered.records] == [name]
+        if name == "base":
+            assert await backend.count_records(scope, model) == {"live": 2, "deleted": 1}
+            assert filtered.records[0]["labels"] == ["base-only"]
+        else:
+            assert await backend.count_records(scope, model) == {"live": 3, "deleted": 0}
+            assert {tuple(r["labels"]) for r in records} == {()}
+        if scope != SCOPE:
+            assert await backend.get_checkpoint(scope, "s") is None
+
+    # A cursor of one scope is refused in every other.
+    cursors = {name: last_cursor(await read_all(backend, *where)) for name, where in SCOPES.items()}
+    for name, cursor in cursors.items():
+        for other, (scope, model) in SCOPES.items():
+            if other == name:
+                continue
+            with pytest.raises(RecordQueryError, match="Invalid cursor"):
+                await backend.list_records(scope, model, cursor=cursor)
+
+
+async def test_counting_records(backend: SqlRecordStore) -> None:
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 0, "deleted": 0}
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", "c"))
+    await backend.delete_records(SCOPE, "Issue", ["a"])
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 2, "deleted": 1}
+    assert await backend.count_records(SCOPE, "Comment") == {"live": 0, "deleted": 0}
+
+
+async def test_deleting_a_connections_records_touches_only_that_connection(
+    backend: SqlRecordStore,
+) -> None:
+    for _name, (scope, model) in SCOPES.items():
+        await backend.save_records(scope, model, issues("1", "2"))
+        await backend.save_checkpoint(scope, "s", {"model": model})
+        await backend.set_last_sync_date(scope, "s", datetime(2024, 1, 1, tzinfo=UTC))
+    await backend.delete_records(SCOPE, "Issue", ["1"])
+
+    # base + model share the connection: 2 + 2 records, deleted ones included.
+    assert await backend.delete_connection_records("prod", "github", "c1") == 4
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 0, "deleted": 0}
+    assert await backend.count_records(SCOPE, "Task") == {"live": 0, "deleted": 0}
+    assert await backend.list_records(SCOPE, "Issue") == RecordPage([], None)
+    assert await backend.get_checkpoint(SCOPE, "s") is None
+    assert await backend.get_last_sync_date(SCOPE, "s") is None
+    for name in ("connection", "integration", "environment"):
+        scope, model = SCOPES[name]
+        assert await backend.count_records(scope, model) == {"live": 2, "deleted": 0}
+        assert await backend.get_checkpoint(scope, "s") == {"model": model}
+        assert await backend.get_last_sync_date(scope, "s") == datetime(2024, 1, 1, tzinfo=UTC)
+
+    # The connection can start over: its records come back as new.
+    assert outcome(await backend.save_records(SCOPE, "Issue", issues("1"))) == {"added": ["1"]}
+    assert ids_of(await read_all(backend)) == ["1"]
+    assert await backend.delete_connection_records("prod", "github", "nobody") == 0
+
+
+# -- several stores on one database ----------------------------------------------------------
+
+
+async def test_saved_records_are_seen_by_a_new_store(
+    backend: SqlRecordStore, records_url: str
+) -> None:
+    await backend.save_records(SCOPE, "Issue", issues("a", "b", title="t"))
+    await backend.delete_records(SCOPE, "Issue", ["b"])
+    await backend.save_checkpoint(SCOPE, "s", {"k": 1})
+    expected = await read_all(backend)
+    with SqlRecordStore.open(records_url) as other:
+        assert await read_all(other) == expected
+        assert await other.get_checkpoint(SCOPE, "s") == {"k": 1}
+        # Cursors survive: the new store accepts the old one's.
+        cursor = meta(expected[0])["cursor"]
+        assert ids_of((await other.list_records(SCOPE, "Issue", cursor=cursor)).records) == ["b"]
+        # And writes of the new store are seen by the first, in order.
+        await other.save_records(SCOPE, "Issue", issues("c"))
+    assert ids_of(await read_all(backend)) == ["a", "b", "c"]
+
+
+async def test_a_store_sees_a_connection_restarted_by_another_store(
+    backend: SqlRecordStore, records_url: str
+) -> None:
+    """The server reads while a worker (another store) removes a connection and syncs anew."""
+    with SqlRecordStore.open(records_url) as server:
+        await backend.save_records(SCOPE, "Issue", issues("old"))
+        assert ids_of(await read_all(server)) == ["old"]
+
+        await backend.delete_connection_records("prod", "github", "c1")
+        await backend.save_records(SCOPE, "Issue", issues("new"))
+        assert ids_of(await read_all(server)) == ["new"]
+        assert await server.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 0}
+        result = await server.save_records(SCOPE, "Issue", issues("more"))
+        assert outcome(result) == {"added": ["more"]}
+    assert ids_of(await read_all(backend)) == ["new", "more"]
+
+
+async def test_the_blocking_twins_do_the_same(backend: SqlRecordStore) -> None:
+    result = backend.save_records_sync(SCOPE, "Issue", issues("a", "b"))
+    assert outcome(result) == {"added": ["a", "b"]}
+    assert outcome(backend.update_records_sync(SCOPE, "Issue", [{"id": "a", "title": "x"}])) == {
+        "updated": ["a"]
+    }
+    assert outcome(backend.delete_records_sync(SCOPE, "Issue", ["b"])) == {"deleted": ["b"]}
+    page = backend.list_records_sync(SCOPE, "Issue", limit=1)
+    assert ids_of(page.records) == ["a"]
+    assert page.next_cursor is not None
+    assert backend.get_records_by_ids_sync(SCOPE, "Issue", ["a", "b"]) == [
+        Issue(id="a", title="x").model_dump(mode="json")
+    ]
+    assert backend.count_records_sync(SCOPE, "Issue") == {"live": 1, "deleted": 1}
+    run_id = backend.start_run_sync(SCOPE, "s", track_deletes=["Issue"])
+    assert backend.finish_run_sync(run_id, success=True) == {"Issue": 1}
+    assert backend.dialect in {"sqlite", "postgres"}
+    assert all(meta(r)["last_action"] == "DELETED" for r in await read_all(backend))
+
+
+async def test_a_closed_database_is_a_store_error(backend: SqlRecordStore) -> None:
+    backend.close()
+    with pytest.raises(StoreError, match="records database failed"):
+        await backend.save_records(SCOPE, "Issue", issues("a"))
+    with pytest.raises(StoreError, match="records database failed"):
+        await backend.list_records(SCOPE, "Issue")
+
+
+def test_stored_data_is_canonical_json(tmp_path: Any) -> None:
+    """What lands in the column is the canonical form (sorted keys), not pydantic's order."""
+    url = f"sqlite:///{tmp_path}/records.db"
+    with SqlRecordStore.open(url) as store:
+        store.save_records_sync(SCOPE, "Issue", [Issue(id="a", extra={"z": 1, "a": 2})])
+    import sqlite3
+
+    raw = sqlite3.connect(f"{tmp_path}/records.db")
+    try:
+        [(data,)] = raw.execute("SELECT data FROM records").fetchall()
+    finally:
+        raw.close()
+    assert data == json.dumps(
+        Issue(id="a", extra={"z": 1, "a": 2}).model_dump(mode="json"),
+        sort_keys=True,
+        separators=(",", ":"),
+    )

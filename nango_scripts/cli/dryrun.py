@@ -7,12 +7,16 @@ import contextlib
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nango_scripts.cli._common import parse_json_option, project_option
 from nango_scripts.runtime import LogRecord, RunResult
+
+if TYPE_CHECKING:
+    from nango_scripts.engine import DryRun
+    from nango_scripts.testing import Recording, Replay
 
 _SHOWN_PER_LIST = 20
 
@@ -26,6 +30,17 @@ _SHOWN_PER_LIST = 20
 @click.option(
     "--last-sync-date", metavar="ISO", help="Pretend the last successful run started then."
 )
+@click.option(
+    "--save-responses",
+    is_flag=True,
+    help="Record every HTTP exchange into <integration>/tests/cassettes/NAME.yaml (secrets "
+    "scrubbed) and the outputs into <integration>/tests/snapshots/NAME.json.",
+)
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Run from the recorded cassette: no network, no credentials, no stored connection.",
+)
 @click.option("--validate", is_flag=True, help="Fail the run on the first invalid record.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.pass_context
@@ -37,48 +52,77 @@ def dryrun_cmd(
     input_: str | None,
     metadata: str | None,
     last_sync_date: str | None,
+    save_responses: bool,
+    replay: bool,
     validate: bool,
     as_json: bool,
 ) -> None:
     """Run script NAME once for CONNECTION_ID and print what it saved, updated and deleted.
 
-    Nothing is written to the records store. Logs go to stderr.
+    Nothing is written to the records store. Logs go to stderr. With --replay, the input,
+    metadata and last sync date are the recording's unless given.
     """
+    if save_responses and replay:
+        raise click.UsageError(
+            "--save-responses and --replay cannot be used together: record with "
+            "--save-responses, then replay with --replay."
+        )
     raw_input = parse_json_option(input_, "--input")
     raw_metadata = parse_json_option(metadata, "--metadata")
     if raw_metadata is not None and not isinstance(raw_metadata, dict):
         raise click.BadParameter("metadata must be a JSON object", param_hint="--metadata")
     since = _parse_date(last_sync_date)
 
-    from nango_scripts.engine import DryRun
+    from nango_scripts.engine import DryRun, find_project_script
 
-    runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
-    if runner.spec.kind == "action" and not runner.spec.takes_input and raw_input is not None:
+    runner: DryRun | None = None
+    replayer: Replay | None = None
+    if replay:
+        from nango_scripts.testing import Replay
+
+        found = find_project_script(project_option(ctx), name, integration=integration)
+        replayer = Replay(found, connection_id=connection_id)
+        spec, other_errors = found.spec, list(found.other_errors)
+    else:
+        runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
+        spec, other_errors = runner.spec, runner.other_errors
+    if spec.kind == "action" and not spec.takes_input and raw_input is not None:
         raise click.BadParameter(f'action "{name}" takes no input', param_hint="--input")
-    if runner.spec.kind == "sync" and raw_input is not None:
+    if spec.kind == "sync" and raw_input is not None:
         raise click.BadParameter(
             f'"{name}" is a sync; only actions take input', param_hint="--input"
         )
-    if runner.spec.kind == "action" and since is not None:
+    if spec.kind == "action" and since is not None:
         raise click.BadParameter(
             f'"{name}" is an action; --last-sync-date is for syncs', param_hint="--last-sync-date"
         )
-    for problem in runner.other_errors:
+    for problem in other_errors:
         click.echo(f"Warning: {problem}", err=True)
 
+    options: dict[str, Any] = {
+        "input": raw_input,
+        "metadata": raw_metadata,
+        "last_sync_date": since,
+        "strict_validation": validate,
+        "on_log": print_log,
+    }
+    recording: Recording | None = None
     # With --json, stdout holds the one JSON object: what the script prints goes to stderr.
     script_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     with script_stdout:
-        result = asyncio.run(
-            runner.run(
-                input=raw_input,
-                metadata=raw_metadata,
-                last_sync_date=since,
-                strict_validation=validate,
-                on_log=print_log,
-            )
-        )
-    records = runner.records()
+        if replayer is not None:
+            replayed = asyncio.run(replayer.run(**options))
+            result, records = replayed.result, replayed.outputs["models"]
+        else:
+            assert runner is not None
+            if save_responses:
+                from nango_scripts.testing import record_dryrun
+
+                recording = asyncio.run(record_dryrun(runner, **options))
+                result = recording.result
+            else:
+                result = asyncio.run(runner.run(**options))
+            records = runner.records()
     if as_json:
         document: dict[str, Any] = {
             "script": result.script,
@@ -92,12 +136,34 @@ def dryrun_cmd(
         click.echo(json.dumps(document, indent=2, default=str))
     else:
         _print_human(result, records)
+    if recording is not None:
+        _print_recording(recording)
     if result.error is not None:
         if result.error.traceback and (ctx.find_root().obj or {}).get("debug"):
             click.echo(result.error.traceback.rstrip(), err=True)
         if not as_json:
             click.echo(f"Error: {result.script} failed: {result.error.message}", err=True)
         sys.exit(2 if result.error.type == "invalid_input" else 1)
+
+
+def _print_recording(recording: Recording) -> None:
+    if recording.cassette is None or recording.snapshot is None:
+        click.echo(
+            "Responses not saved: the run failed (the previous cassette and snapshot are kept).",
+            err=True,
+        )
+        return
+    click.echo(
+        f"Saved {recording.requests} HTTP exchange(s) to {recording.cassette} "
+        f"and the outputs to {recording.snapshot}.",
+        err=True,
+    )
+    if recording.replay_problem:
+        click.echo(
+            "Warning: replaying the new cassette does not give the same outputs, so "
+            f"`nango-scripts test` will fail for this script: {recording.replay_problem}",
+            err=True,
+        )
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -17,7 +17,10 @@ from nango_scripts.errors import NangoScriptsError
 # command name -> "module:attribute"; the order is the order of --help
 _COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("nango_scripts.cli.init:init_cmd", "Create a new project with a working example."),
-    "new": ("nango_scripts.cli.new:new_group", "Add a sync or an action (and its test) to an integration."),
+    "new": (
+        "nango_scripts.cli.new:new_group",
+        "Add a sync or an action (and its test) to an integration.",
+    ),
     "compile": (
         "nango_scripts.cli.compile:compile_cmd",
         "Import and validate every script; print a table of them.",
@@ -27,8 +30,18 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Run one script once and print what it saved; store nothing.",
     ),
     "run": ("nango_scripts.cli.run:run_cmd", "One real run of a sync into the records store."),
-    "dev": ("nango_scripts.cli.dev:dev_cmd", "Watch the project: reload scripts on save, re-run one."),
-    "test": ("nango_scripts.cli.test:test_cmd", "Replay every script's cassette and compare with its snapshot."),
+    "dev": (
+        "nango_scripts.cli.dev:dev_cmd",
+        "Watch the project: reload scripts on save, re-run one.",
+    ),
+    "test": (
+        "nango_scripts.cli.test:test_cmd",
+        "Replay every script's cassette and compare with its snapshot.",
+    ),
+    "serve": (
+        "nango_scripts.cli.serve:serve_cmd",
+        "The service: API, scheduler, webhooks, activity page.",
+    ),
     "connections": (
         "nango_scripts.cli.connections:connections_group",
         "Create, list and delete connections in the local database.",

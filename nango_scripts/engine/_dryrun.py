@@ -29,6 +29,8 @@ class DryRun:
     other_errors: list[str] = field(default_factory=list)
     """Problems in other scripts of the project: worth a warning, not a stop."""
     store: MemoryRecordStore = field(default_factory=MemoryRecordStore)
+    persist_credentials: bool = True
+    """Save refreshed OAuth2 credentials to the connection store (False for stand-in connections)."""
 
     @classmethod
     def prepare(
@@ -75,7 +77,7 @@ class DryRun:
             last_sync_date=last_sync_date,
             input=input,
             metadata=metadata,
-            save_credentials=save_credentials,
+            save_credentials=save_credentials if self.persist_credentials else None,
             strict_validation=strict_validation,
             on_log=on_log,
             transport=transport,

@@ -12,7 +12,18 @@ from nango_scripts.providers import ProviderConfig
 from nango_scripts.settings import Settings, load_settings
 from nango_scripts.store import Connection, ConnectionStore
 
-__all__ = ["ProjectScript", "open_project_script"]
+__all__ = ["FoundScript", "ProjectScript", "find_project_script", "open_project_script"]
+
+
+@dataclass(frozen=True)
+class FoundScript:
+    """A script of a project and its integration's provider: all a run needs but a connection."""
+
+    settings: Settings
+    spec: ScriptSpec
+    provider: ProviderConfig
+    other_errors: tuple[str, ...]
+    """Problems in other scripts of the project: worth a warning, not a stop."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,24 @@ def open_project_script(
     env: Mapping[str, str] | None = None,
 ) -> ProjectScript:
     """Load the project, find the script and its connection; raise a clear error if not."""
+    found = find_project_script(project, name, integration=integration, env=env)
+    assert found.spec.integration is not None
+    with ConnectionStore.open(found.settings) as connections:
+        connection = connections.get(found.spec.integration, connection_id)
+    return ProjectScript(found.settings, found.spec, found.provider, connection, found.other_errors)
+
+
+def find_project_script(
+    project: str | Path | None,
+    name: str,
+    *,
+    integration: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> FoundScript:
+    """Load the project (fresh) and find the script and its provider; no database is opened.
+
+    Raises a clear error for an unknown script or an integration missing from nango.toml.
+    """
     settings = load_settings(project, env)
     loaded = load_project(settings.project_dir)
     try:
@@ -54,6 +83,4 @@ def open_project_script(
             hint=f'Add [integrations.{spec.integration}] with provider = "..." '
             f"(or base_url and auth) to {settings.project_dir / 'nango.toml'}.",
         )
-    with ConnectionStore.open(settings) as connections:
-        connection = connections.get(spec.integration, connection_id)
-    return ProjectScript(settings, spec, provider, connection, tuple(str(e) for e in loaded.errors))
+    return FoundScript(settings, spec, provider, tuple(str(e) for e in loaded.errors))

@@ -291,7 +291,9 @@ class Scheduler:
             last = await asyncio.to_thread(self.schedules.latest_run, key)
             base = last.started_at if last is not None else self._clock()
             await asyncio.to_thread(
-                self.schedules.set_next_run, key, max(self._clock(), base + timedelta(seconds=seconds))
+                self.schedules.set_next_run,
+                key,
+                max(self._clock(), base + timedelta(seconds=seconds)),
             )
         return seconds
 

@@ -6,6 +6,7 @@ plugs in.
 
 from __future__ import annotations
 
+from nango_scripts.store._actions import ActionRun, ActionRunStore
 from nango_scripts.store._connection import (
     AuthType,
     Connection,
@@ -34,6 +35,8 @@ from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_dat
 
 __all__ = [
     "MIGRATIONS",
+    "ActionRun",
+    "ActionRunStore",
     "AuthType",
     "BatchResult",
     "Connection",

@@ -130,7 +130,10 @@ class Database:
             self._end(commit=True)
 
     def close(self) -> None:
-        self.raw.close()
+        # Under the lock: a worker thread still mid-statement (its awaiting task was
+        # cancelled, the thread was not) must finish before the connection goes away.
+        with self.lock:
+            self.raw.close()
 
 
 class _NoRows:

@@ -140,6 +140,23 @@ SCHEDULES_SQL: Final = """
         ON sync_runs (environment, integration_id, connection_id, sync_name, started_at);
 """
 
+# Actions run with X-Async: true, their result kept until the caller fetches it.
+ACTIONS_SQL: Final = """
+    CREATE TABLE action_runs (
+        id TEXT PRIMARY KEY,
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        action_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX action_runs_by_status ON action_runs (status);
+"""
+
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -180,6 +197,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     ),
     Migration(2, "records", RECORDS_SQLITE, postgres=RECORDS_POSTGRES),
     Migration(3, "schedules", SCHEDULES_SQL),
+    Migration(4, "actions", ACTIONS_SQL),
 )
 
 

@@ -1,0 +1,49 @@
+"""``nango-scripts serve``: the HTTP API and the scheduler, on uvicorn."""
+
+from __future__ import annotations
+
+import click
+
+from nango_scripts.cli._common import project_option
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface to listen on (default: [server] host).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on (default: [server] port, 3003).",
+)
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the service: Nango's REST API, the scheduler and the actions.
+
+    Every route but /health wants 'Authorization: Bearer <secret key>'. The key is
+    NANGO_SECRET_KEY; without it, one is generated on the first start, kept in the
+    database, and shown once. Stop with Ctrl-C (or SIGTERM).
+    """
+    import uvicorn
+
+    from nango_scripts.engine import Service
+    from nango_scripts.server import create_app
+    from nango_scripts.settings import load_settings
+
+    settings = load_settings(project_option(ctx))
+    service = Service.open(settings)
+    if service.secret_key_created:
+        click.echo(
+            f"Created the API secret key: {service.secret_key}\n"
+            "Keep it: it is shown only this once (it is stored in the database; set"
+            " NANGO_SECRET_KEY to use your own). Send it as 'Authorization: Bearer <key>'.",
+            err=True,
+        )
+    host = host or settings.server_host
+    port = port or settings.server_port
+    click.echo(f"nango-scripts: serving {settings.project_dir} on http://{host}:{port}", err=True)
+    app = create_app(service)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        service.close()

@@ -1,0 +1,177 @@
+"""The service behind ``nango-scripts serve``: settings, scripts, stores, scheduler, actions.
+
+One object wires what the HTTP API (and the dev loop) drive::
+
+    service = Service.open(settings)      # opens the database, resolves the secret key
+    await service.start()                 # loads the scripts, starts the scheduler
+    ...                                   # service.scheduler / .connections / .records ...
+    await service.reload()                # after a file change: scripts again, schedules
+    await service.stop()                  # stops runs and closes the database
+
+The API's secret key is ``settings.secret_key`` (``NANGO_SECRET_KEY``); without one, a
+key is generated once and kept in the database (``store_meta``): ``secret_key_created``
+tells the run that created it, so that it is shown once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from nango_scripts.dsl import ActionSpec, Project, SyncSpec, load_project
+from nango_scripts.engine._actions import ActionRunner
+from nango_scripts.engine._scheduler import RunFinished, Scheduler
+from nango_scripts.settings import Settings
+from nango_scripts.store import (
+    ActionRunStore,
+    ConnectionStore,
+    ScheduleStore,
+    SqlRecordStore,
+)
+
+__all__ = ["SECRET_KEY_PREFIX", "Service"]
+
+SECRET_KEY_PREFIX: Final = "nango_sk_"
+_SECRET_KEY_META: Final = "secret_key"
+
+
+def new_secret_key() -> str:
+    return SECRET_KEY_PREFIX + secrets.token_hex(32)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connections: ConnectionStore,
+        records: SqlRecordStore,
+        schedules: ScheduleStore,
+        action_runs: ActionRunStore,
+        secret_key_created: bool = False,
+        tick_s: float = 1.0,
+        on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+    ) -> None:
+        assert settings.secret_key, "the service needs a secret key (Service.open makes one)"
+        self.settings = settings
+        self.connections = connections
+        self.records = records
+        self.schedules = schedules
+        self.action_runs = action_runs
+        self.secret_key_created = secret_key_created
+        """True when this process generated the secret key (show it once)."""
+        self._project: Project | None = None
+        self.scheduler = Scheduler(
+            settings,
+            lambda: self.project,
+            records=records,
+            connections=connections,
+            schedules=schedules,
+            tick_s=tick_s,
+            on_run_finished=on_run_finished,
+        )
+        self.actions = ActionRunner(connections, action_runs)
+        self._started = False
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        tick_s: float = 1.0,
+        on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+    ) -> Service:
+        """Open the database (migrating it) and settle the secret key."""
+        action_runs = ActionRunStore.open(settings.database_url)
+        opened: list[ConnectionStore | SqlRecordStore | ScheduleStore | ActionRunStore] = [
+            action_runs
+        ]
+        try:
+            created = False
+            if not settings.secret_key:
+                key, created = action_runs.ensure_meta(_SECRET_KEY_META, new_secret_key())
+                settings = dataclasses.replace(settings, secret_key=key)
+            connections = ConnectionStore.open(settings)
+            opened.append(connections)
+            records = SqlRecordStore.open(settings.database_url)
+            opened.append(records)
+            schedules = ScheduleStore.open(settings.database_url)
+            opened.append(schedules)
+        except BaseException:
+            for store in opened:
+                store.close()
+            raise
+        return cls(
+            settings,
+            connections=connections,
+            records=records,
+            schedules=schedules,
+            action_runs=action_runs,
+            secret_key_created=created,
+            tick_s=tick_s,
+            on_run_finished=on_run_finished,
+        )
+
+    @property
+    def secret_key(self) -> str:
+        assert self.settings.secret_key
+        return self.settings.secret_key
+
+    @property
+    def environment(self) -> str:
+        return self.settings.environment
+
+    @property
+    def project(self) -> Project:
+        """The scripts loaded at start (or at the last reload)."""
+        if self._project is None:
+            raise RuntimeError("the service is not started: call await service.start()")
+        return self._project
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._project = await asyncio.to_thread(load_project, self.settings.project_dir)
+        await asyncio.to_thread(self.action_runs.mark_interrupted)
+        await self.scheduler.start()
+        self._started = True
+
+    async def reload(self) -> Project:
+        """Load the scripts again (after a file change) and add schedules for new syncs."""
+        self._project = await asyncio.to_thread(load_project, self.settings.project_dir)
+        if self._started:
+            await self.scheduler.ensure_schedules()
+        return self._project
+
+    async def stop(self) -> None:
+        """Stop runs and background actions, then close the database."""
+        if self._started:
+            await self.scheduler.stop()
+            await self.actions.stop()
+            self._started = False
+        self.close()
+
+    def close(self) -> None:
+        for store in (self.connections, self.records, self.schedules, self.action_runs):
+            store.close()
+
+    # -- scripts ----------------------------------------------------------------------------
+
+    def syncs(self, integration_id: str) -> list[SyncSpec]:
+        return [
+            s
+            for s in self.project.scripts
+            if isinstance(s, SyncSpec) and s.integration == integration_id
+        ]
+
+    def actions_of(self, integration_id: str) -> list[ActionSpec]:
+        return [
+            s
+            for s in self.project.scripts
+            if isinstance(s, ActionSpec) and s.integration == integration_id
+        ]

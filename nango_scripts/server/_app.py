@@ -1,0 +1,126 @@
+"""``create_app(service)``: the FastAPI application of ``nango-scripts serve``.
+
+Nango's REST API for the parts that exist here (SPEC 6), so that Nango's own Node
+client works against it. The app's lifespan starts and stops the service; every route
+but ``/health`` wants ``Authorization: Bearer <secret key>``; every error has Nango's
+shape. docs/service.md lists the routes and what differs from Nango.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from nango_scripts.engine import Service
+from nango_scripts.server import (
+    _actions,
+    _connections,
+    _integrations,
+    _proxy,
+    _records,
+    _scripts,
+    _syncs,
+)
+from nango_scripts.server._auth import OPEN_PATHS, BearerAuth
+from nango_scripts.server._errors import install_error_handlers
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("nango_scripts.server")
+
+
+class Health(BaseModel):
+    result: str
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/health", response_model=Health, summary="Liveness (no key needed)")
+async def health() -> Health:
+    return Health(result="ok")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nango-scripts")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+def create_app(service: Service) -> FastAPI:
+    """The API over ``service``; its lifespan calls ``service.start()`` and ``stop()``."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        for problem in service.project.errors:
+            logger.warning("a script did not load: %s", str(problem).replace("\n", " "))
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="nango-scripts",
+        version=_version(),
+        description="Nango's REST API for syncs, actions, records, connections and the proxy.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    for router in (
+        health_router,
+        _records.router,
+        _syncs.router,
+        _actions.router,
+        _proxy.router,
+        _connections.router,
+        _integrations.router,
+        _scripts.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BearerAuth, secret_key=service.secret_key)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _schema(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, saying what the service really does: bearer auth, and 400 (not
+    422) for invalid input."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["secretKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The environment's secret key",
+    }
+    schema["security"] = [{"secretKey": []}]
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+            if path in OPEN_PATHS:
+                operation["security"] = []
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"].get("schemas", {}).pop(name, None)
+    return schema

@@ -1,0 +1,92 @@
+"""What the resource modules share: the service, connection lookup, headers, dates."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from nango_scripts.engine import Service
+from nango_scripts.errors import ConnectionNotFoundError
+from nango_scripts.providers import ProviderConfig
+from nango_scripts.server._errors import ApiError
+from nango_scripts.store import Connection, ConnectionSummary
+
+__all__ = [
+    "ConnectionIdHeader",
+    "ProviderConfigKeyHeader",
+    "ServiceDep",
+    "find_connection",
+    "find_summary",
+    "get_service",
+    "iso",
+    "require_integration",
+]
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+ConnectionIdHeader = Annotated[
+    str, Header(alias="Connection-Id", description="The connection id", min_length=1)
+]
+ProviderConfigKeyHeader = Annotated[
+    str,
+    Header(alias="Provider-Config-Key", description="The integration id", min_length=1),
+]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as Nango writes dates."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def require_integration(service: Service, integration_id: str) -> ProviderConfig:
+    provider = service.settings.integrations.get(integration_id)
+    if provider is None:
+        known = ", ".join(sorted(service.settings.integrations)) or "none"
+        raise ApiError(
+            400,
+            "unknown_provider_config",
+            f"No integration '{integration_id}' in nango.toml (configured: {known}).",
+        )
+    return provider
+
+
+async def find_connection(
+    service: Service, integration_id: str, connection_id: str, *, status: int = 400
+) -> Connection:
+    """The connection, or Nango's ``unknown_connection`` with ``status`` (400 or 404)."""
+    try:
+        return await asyncio.to_thread(service.connections.get, integration_id, connection_id)
+    except ConnectionNotFoundError:
+        raise ApiError(
+            status,
+            "unknown_connection",
+            f"No connection '{connection_id}' for integration '{integration_id}'.",
+        ) from None
+
+
+async def find_summary(
+    service: Service, integration_id: str, connection_id: str, *, status: int = 400
+) -> ConnectionSummary:
+    """As :func:`find_connection`, without reading (nor decrypting) the credentials."""
+    try:
+        return await asyncio.to_thread(
+            service.connections.get_summary, integration_id, connection_id
+        )
+    except ConnectionNotFoundError:
+        raise ApiError(
+            status,
+            "unknown_connection",
+            f"No connection '{connection_id}' for integration '{integration_id}'.",
+        ) from None

@@ -1,0 +1,156 @@
+"""``/proxy/{path}``: a request to the integration's API with the connection's credentials.
+
+The upstream answer comes back as it is (status, body, content type and other
+end-to-end headers), a 4xx or 5xx included: only a failure to reach the API at all is
+an error of ours (502). ``Nango-Proxy-<Name>`` headers are forwarded as ``<Name>``;
+``Retries`` and ``Base-Url-Override`` (empty means absent) are honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+
+from nango_scripts.errors import AuthRefreshError, HttpError
+from nango_scripts.http import ApiClient
+from nango_scripts.server._common import (
+    ConnectionIdHeader,
+    ProviderConfigKeyHeader,
+    ServiceDep,
+    find_connection,
+    require_integration,
+)
+from nango_scripts.server._errors import ERROR_RESPONSES, ApiError, ErrorBody
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["proxy"], responses=ERROR_RESPONSES)
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_PREFIX = "nango-proxy-"
+# Not relayed: hop-by-hop headers, and what httpx already undid (compression, length).
+_DROPPED_RESPONSE_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-encoding",
+        "content-length",
+        "date",
+        "server",
+    }
+)
+
+
+class _PassThroughClient(ApiClient):
+    """An ApiClient whose final answer is returned whatever its status.
+
+    Retries, auth and OAuth2 refresh stay the client's; only the last step, which turns
+    a 4xx/5xx into an HttpError for scripts, is skipped: the proxy relays it instead.
+    """
+
+    def _checked(self, response: httpx.Response, retried: int) -> httpx.Response:
+        return response
+
+
+def _forwarded_headers(request: Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        if name.startswith(_PREFIX) and len(name) > len(_PREFIX):
+            headers[name[len(_PREFIX) :]] = value
+    return headers
+
+
+def _endpoint(request: Request, path: str) -> str:
+    """The path after /proxy/ as the client encoded it (``a%2Fb`` stays one segment)."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes) and raw.startswith(b"/proxy/"):
+        return raw[len(b"/proxy/") :].decode("latin-1")
+    return path
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        query.setdefault(name, []).append(value)
+    return query
+
+
+async def proxy(
+    request: Request,
+    path: str,
+    service: ServiceDep,
+    connection_id: ConnectionIdHeader,
+    provider_config_key: ProviderConfigKeyHeader,
+    retries: Annotated[int | None, Header(alias="Retries", ge=0, le=10)] = None,
+    base_url_override: Annotated[str | None, Header(alias="Base-Url-Override")] = None,
+) -> Response:
+    provider = require_integration(service, provider_config_key)
+    connection = await find_connection(service, provider_config_key, connection_id)
+    headers = _forwarded_headers(request)
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    if body and content_type and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = content_type
+    connections = service.connections
+
+    async def save_credentials(credentials: dict[str, Any]) -> None:
+        await asyncio.to_thread(
+            connections.update_credentials,
+            connection.integration_id,
+            connection.connection_id,
+            credentials,
+        )
+
+    try:
+        async with _PassThroughClient(
+            provider,
+            connection.credentials,
+            on_credentials_refreshed=save_credentials,
+            retries=0,
+        ) as client:
+            upstream = await client.request(
+                request.method,
+                _endpoint(request, path),
+                params=_query(request) or None,
+                data=body or None,
+                headers=headers,
+                retries=retries,
+                base_url_override=(base_url_override or "").strip() or None,
+            )
+    except AuthRefreshError as exc:
+        raise ApiError(424, "connection_refresh_failed", str(exc).replace("\n", " ")) from None
+    except HttpError as exc:
+        raise ApiError(502, "upstream_unreachable", str(exc).replace("\n", " ")) from None
+    response = Response(content=upstream.content, status_code=upstream.status_code)
+    response.raw_headers.extend(
+        (name.lower(), value)
+        for name, value in upstream.headers.raw
+        if name.lower().decode("latin-1") not in _DROPPED_RESPONSE_HEADERS
+    )
+    return response
+
+
+for _method in METHODS:
+    router.add_api_route(
+        "/proxy/{path:path}",
+        proxy,
+        methods=[_method],
+        name=f"proxy_{_method.lower()}",
+        summary=f"{_method} to the integration's API",
+        response_class=Response,
+        responses={
+            200: {"description": "The upstream answer, as is (any status)"},
+            424: {"model": ErrorBody, "description": "The OAuth2 token could not be refreshed"},
+            502: {"model": ErrorBody, "description": "The API could not be reached"},
+        },
+    )

@@ -1,0 +1,141 @@
+"""``GET /records`` (and ``/records/``, as Nango's Node client calls it) and
+``PATCH /records/prune``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from nango_scripts.server._common import (
+    ConnectionIdHeader,
+    ProviderConfigKeyHeader,
+    ServiceDep,
+    find_summary,
+)
+from nango_scripts.server._errors import ERROR_RESPONSES, ApiError, FieldError
+from nango_scripts.store import RecordScope
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
+
+MAX_LIMIT = 10_000
+MAX_IDS = 100
+
+
+class RecordsPage(BaseModel):
+    records: list[dict[str, Any]] = Field(
+        description="Records, oldest change first; each has its _nango_metadata"
+    )
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
+
+
+class PruneBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1)
+    until_cursor: str = Field(min_length=1, max_length=1000)
+    variant: str | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+
+
+class PruneResult(BaseModel):
+    count: int
+    has_more: bool
+
+
+def _check_variant(variant: str | None) -> None:
+    if variant not in (None, "", "base"):
+        raise ApiError(
+            400,
+            "invalid_query_params",
+            f"variant '{variant}' does not exist: nango-scripts has no sync variants (use base).",
+        )
+
+
+async def _check_model(service: ServiceDep, scope: RecordScope, model: str) -> None:
+    """A model no sync of the integration declares, and of which nothing is stored, is a typo."""
+    declared = sorted({m.__name__ for s in service.syncs(scope.integration_id) for m in s.models})
+    if model in declared:
+        return
+    counts = await service.records.count_records(scope, model)
+    if counts["live"] or counts["deleted"]:
+        return  # records of a script that is gone (or broken right now) stay readable
+    shown = ", ".join(declared) or "none"
+    message = (
+        f"model '{model}' is not a model of the syncs of integration"
+        f" '{scope.integration_id}' (models: {shown})."
+    )
+    raise ApiError(
+        400,
+        "invalid_query_params",
+        message,
+        errors=[FieldError(code="unknown_model", message=message, path=["model"])],
+    )
+
+
+def _split_ids(ids: list[str] | None) -> list[str] | None:
+    if ids is None:
+        return None
+    wanted = [part.strip() for value in ids for part in value.split(",") if part.strip()]
+    if len(wanted) > MAX_IDS:
+        raise ApiError(
+            400, "invalid_query_params", f"ids: at most {MAX_IDS} per request, not {len(wanted)}."
+        )
+    return wanted
+
+
+@router.get("/records", response_model=RecordsPage, summary="List records")
+@router.get("/records/", response_model=RecordsPage, include_in_schema=False)
+async def list_records(
+    service: ServiceDep,
+    connection_id: ConnectionIdHeader,
+    provider_config_key: ProviderConfigKeyHeader,
+    model: Annotated[str, Query(min_length=1, description="The model name")],
+    modified_after: Annotated[
+        str | None, Query(description="ISO 8601: records changed at or after this moment")
+    ] = None,
+    delta: Annotated[str | None, Query(description="Deprecated name of modified_after")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+    filter: Annotated[
+        str | None, Query(description="added, updated, deleted; comma-combined")
+    ] = None,
+    ids: Annotated[
+        list[str] | None, Query(description="Record ids: repeated and/or comma-separated")
+    ] = None,
+    variant: Annotated[str | None, Query()] = None,
+) -> JSONResponse:
+    _check_variant(variant)
+    connection = await find_summary(service, provider_config_key, connection_id)
+    scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
+    await _check_model(service, scope, model)
+    page = await service.records.list_records(
+        scope,
+        model,
+        modified_after=modified_after or delta or None,
+        limit=limit,
+        cursor=cursor or None,
+        filter=filter or None,
+        ids=_split_ids(ids),
+    )
+    # Declared as RecordsPage for the schema; sent as is (up to 10,000 records: no re-validation).
+    return JSONResponse({"records": page.records, "next_cursor": page.next_cursor})
+
+
+@router.patch("/records/prune", response_model=PruneResult, summary="Prune records' data")
+async def prune_records(
+    service: ServiceDep,
+    connection_id: ConnectionIdHeader,
+    provider_config_key: ProviderConfigKeyHeader,
+    body: PruneBody,
+) -> PruneResult:
+    _check_variant(body.variant)
+    connection = await find_summary(service, provider_config_key, connection_id)
+    scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
+    await _check_model(service, scope, body.model)
+    count = await service.records.prune_records(scope, body.model, until_cursor=body.until_cursor)
+    return PruneResult(count=count, has_more=False)

@@ -1,0 +1,196 @@
+"""The service in-process: a real project, a real SQLite database, the fake API on
+127.0.0.1, and an httpx client speaking to the ASGI app (the service started by hand,
+as the lifespan would)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fakeapi import FakeApi, Received
+
+from nango_scripts.engine import Service
+from nango_scripts.server import create_app
+from nango_scripts.settings import load_settings
+from nango_scripts.store import ScheduleKey
+
+SECRET = "sk_test_server_0123456789"
+API_KEY = "upstream-key"
+
+NANGO_TOML = """
+[integrations.fake]
+base_url = "http://127.0.0.1:9"
+auth = "api_key"
+api_key_header = "X-Key"
+api_key_format = "{api_key}"
+
+[integrations.other]
+base_url = "http://127.0.0.1:9"
+
+[integrations.oauthy]
+base_url = "http://127.0.0.1:9"
+auth = "oauth2"
+token_url = "http://127.0.0.1:9/token"
+"""
+
+MODELS = """
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    id: str
+    n: int
+
+
+class Greeting(BaseModel):
+    name: str
+    times: int = 1
+
+
+class Reply(BaseModel):
+    text: str
+"""
+
+ITEMS_SYNC = """
+from nango_scripts import NangoSync, sync
+
+from fake.models import Item
+
+
+@sync(models=[Item], frequency="every hour", auto_start=False, description="All items")
+async def items(nango: NangoSync) -> None:
+    response = await nango.get("/items")
+    await nango.batch_save(response.json(), Item)
+"""
+
+ACTIONS = """
+from nango_scripts import ActionError, NangoAction, action
+
+from fake.models import Greeting, Reply
+
+
+@action(input=Greeting, output=Reply, description="Say hello")
+async def greet(nango: NangoAction, input: Greeting) -> Reply:
+    if input.name == "nobody":
+        raise ActionError({"message": "nobody to greet", "code": "empty"})
+    response = await nango.get("/hello", params={"name": input.name})
+    return Reply(text=response.json()["text"] * input.times)
+
+
+@action()
+async def ping(nango: NangoAction) -> list:
+    return ["pong", 1]
+
+
+@action()
+async def slow(nango: NangoAction) -> dict:
+    response = await nango.get("/slow")
+    return response.json()
+"""
+
+
+class Harness:
+    def __init__(
+        self,
+        service: Service,
+        client: httpx.AsyncClient,
+        api: FakeApi,
+        transport: httpx.ASGITransport,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.transport = transport
+        self.api = api
+        self.release_slow = threading.Event()
+
+    def key(self, sync: str = "items", connection: str = "c1") -> ScheduleKey:
+        return ScheduleKey("dev", "fake", connection, sync)
+
+    async def run_items(self, connection: str = "c1") -> None:
+        """Trigger the items sync through the API and wait for the run to finish."""
+        before = len(
+            await asyncio.to_thread(self.service.schedules.runs, self.key(connection=connection))
+        )
+        answer = await self.client.post(
+            "/sync/trigger",
+            json={"syncs": ["items"], "provider_config_key": "fake", "connection_id": connection},
+        )
+        assert answer.status_code == 200, answer.text
+
+        def finished() -> bool:
+            runs = self.service.schedules.runs(self.key(connection=connection))
+            return len(runs) > before and runs[0].finished_at is not None
+
+        await eventually(finished)
+        await self.service.scheduler.wait_idle()
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Poll: the scheduler's runs and the fake API's threads have no event to await."""
+    async with asyncio.timeout(seconds):
+        while not await asyncio.to_thread(condition):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+def make_project(tmp_path: Path, api: FakeApi) -> dict[str, str]:
+    root = tmp_path / "proj"
+    (root / "fake" / "syncs").mkdir(parents=True)
+    (root / "fake" / "actions").mkdir()
+    (root / "nango.toml").write_text(NANGO_TOML)
+    (root / "fake" / "models.py").write_text(MODELS)
+    (root / "fake" / "syncs" / "items.py").write_text(ITEMS_SYNC)
+    (root / "fake" / "actions" / "greet.py").write_text(ACTIONS)
+    return {
+        "NANGO_SCRIPTS_PROJECT": str(root),
+        "NANGO_SCRIPTS_DATABASE_URL": f"sqlite:///{tmp_path}/state/nango.db",
+        "NANGO_ENCRYPTION_KEY": base64.b64encode(bytes(32)).decode(),
+        "NANGO_INTEGRATION_FAKE_BASE_URL": api.url,
+    }
+
+
+def _items(request: Received) -> tuple[int, dict[str, str], Any]:
+    if request.headers.get("x-key") != API_KEY:
+        return 401, {}, {"message": "bad key"}
+    return 200, {}, [{"id": str(i), "n": i} for i in range(5)]
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, fake_api: FakeApi) -> AsyncIterator[Harness]:
+    env = make_project(tmp_path, fake_api)
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], {**env, "NANGO_SECRET_KEY": SECRET})
+    service = Service.open(settings, tick_s=0.05)
+    service.connections.create("fake", "c1", {"type": "API_KEY", "apiKey": API_KEY}, {"team": "a"})
+    fake_api.route("/items", _items)
+    fake_api.route("/hello", lambda r: (200, {}, {"text": f"hello {r.query['name']}"}))
+    app = create_app(service)
+    await service.start()
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {SECRET}"},
+    )
+    harness = Harness(service, client, fake_api, transport)
+
+    def slow(_: Received) -> tuple[int, dict[str, str], Any]:
+        harness.release_slow.wait(10)
+        return 200, {}, {"slow": "done"}
+
+    fake_api.route("/slow", slow)
+    try:
+        yield harness
+    finally:
+        harness.release_slow.set()
+        await client.aclose()
+        await service.stop()
+
+
+def anonymous(harness: Harness) -> httpx.AsyncClient:
+    """A client of the same app that sends no key."""
+    return httpx.AsyncClient(transport=harness.transport, base_url="http://testserver")

@@ -1,0 +1,66 @@
+"""The Service object: reload after a file change, the secret key settled once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakeapi import FakeApi
+from server_harness import Harness, make_project
+
+from nango_scripts.engine import Service
+from nango_scripts.settings import load_settings
+
+pytestmark = pytest.mark.anyio
+
+NEW_SCRIPTS = """
+from nango_scripts import NangoAction, NangoSync, action, sync
+
+from fake.models import Item
+
+
+@action()
+async def added(nango: NangoAction) -> dict:
+    return {"new": True}
+
+
+@sync(models=[Item], frequency="every day", auto_start=False)
+async def more(nango: NangoSync) -> None:
+    pass
+"""
+
+
+async def test_reload_picks_up_new_scripts_and_their_schedules(harness: Harness) -> None:
+    conn = {"Connection-Id": "c1", "Provider-Config-Key": "fake"}
+    before = await harness.client.post(
+        "/action/trigger", json={"action_name": "added"}, headers=conn
+    )
+    assert before.status_code == 404
+    project = harness.service.settings.project_dir
+    (project / "fake" / "actions" / "added.py").write_text(NEW_SCRIPTS)
+    reloaded = await harness.service.reload()
+    assert not reloaded.errors
+    after = await harness.client.post(
+        "/action/trigger", json={"action_name": "added"}, headers=conn
+    )
+    assert (after.status_code, after.json()) == (200, {"new": True})
+    assert harness.service.schedules.get(harness.key(sync="more")) is not None
+
+
+async def test_the_generated_key_is_kept_and_an_env_key_wins(
+    tmp_path: Path, fake_api: FakeApi
+) -> None:
+    env = make_project(tmp_path, fake_api)
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+    first = Service.open(settings)
+    first.close()
+    second = Service.open(settings)
+    second.close()
+    assert first.secret_key_created and not second.secret_key_created
+    assert first.secret_key == second.secret_key
+    assert first.secret_key.startswith("nango_sk_") and len(first.secret_key) == 9 + 64
+    mine = load_settings(env["NANGO_SCRIPTS_PROJECT"], {**env, "NANGO_SECRET_KEY": "mine"})
+    third = Service.open(mine)
+    third.close()
+    assert (third.secret_key, third.secret_key_created) == ("mine", False)
+    assert third.settings.secret_key == "mine"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,16 @@ def project_option(ctx: click.Context) -> str | None:
     obj = ctx.find_root().obj or {}
     project = obj.get("project")
     return str(project) if project is not None else None
+
+
+def parse_date_option(value: str | None, option: str = "--last-sync-date") -> datetime | None:
+    """An ISO-8601 option value (``Z`` or an offset; naive means UTC), or None if absent."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z", param_hint=option
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nango_scripts.cli._common import parse_json_option, project_option
+from nango_scripts.cli._common import parse_date_option, parse_json_option, project_option
 from nango_scripts.errors import NangoScriptsError
 
 if TYPE_CHECKING:
-    from nango_scripts.engine._dev import DevSession, ReloadOutcome, Runner, RunReport
+    from nango_scripts.engine import DevSession, ReloadOutcome, Runner, RunReport
     from nango_scripts.runtime import LogRecord
 
 __all__ = ["dev_cmd"]
@@ -152,9 +152,9 @@ def dev_cmd(
     raw_metadata = parse_json_option(metadata, "--metadata")
     if raw_metadata is not None and not isinstance(raw_metadata, dict):
         raise click.BadParameter("metadata must be a JSON object", param_hint="--metadata")
-    since = _parse_date(last_sync_date)
+    since = parse_date_option(last_sync_date)
 
-    from nango_scripts.engine._dev import DevSession
+    from nango_scripts.engine import DevSession
     from nango_scripts.settings import load_settings
 
     root = load_settings(project_option(ctx)).project_dir.resolve()
@@ -178,7 +178,7 @@ def _loop(
     debounce: int,
     step: int,
 ) -> None:
-    from nango_scripts.engine._watch import watch_project
+    from nango_scripts.engine import watch_project
 
     reloaded = session.reload()
     show.reloaded(reloaded, [])
@@ -261,7 +261,7 @@ def _runner(
     since: datetime | None,
     show: _Printer,
 ) -> Runner:
-    from nango_scripts.engine._dev import RunOutcome
+    from nango_scripts.engine import RunOutcome
 
     if replay:
 
@@ -473,19 +473,6 @@ class _Printer:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z",
-            param_hint="--last-sync-date",
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _now() -> str:

@@ -6,12 +6,11 @@ import asyncio
 import contextlib
 import json
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from nango_scripts.cli._common import parse_json_option, project_option
+from nango_scripts.cli._common import parse_date_option, parse_json_option, project_option
 from nango_scripts.runtime import LogRecord, RunResult
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ def dryrun_cmd(
     raw_metadata = parse_json_option(metadata, "--metadata")
     if raw_metadata is not None and not isinstance(raw_metadata, dict):
         raise click.BadParameter("metadata must be a JSON object", param_hint="--metadata")
-    since = _parse_date(last_sync_date)
+    since = parse_date_option(last_sync_date)
 
     from nango_scripts.engine import DryRun, find_project_script
 
@@ -164,19 +163,6 @@ def _print_recording(recording: Recording) -> None:
             f"`nango-scripts test` will fail for this script: {recording.replay_problem}",
             err=True,
         )
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO date such as 2024-05-01T12:00:00Z",
-            param_hint="--last-sync-date",
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def print_log(record: LogRecord) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,40 @@ async def test_the_generated_key_is_kept_and_an_env_key_wins(
     third.close()
     assert (third.secret_key, third.secret_key_created) == ("mine", False)
     assert third.settings.secret_key == "mine"
+
+
+@pytest.mark.postgres
+async def test_service_state_on_postgres(tmp_path: Path, fake_api: FakeApi) -> None:
+    url = os.environ.get("NANGO_SCRIPTS_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL tests need NANGO_SCRIPTS_TEST_POSTGRES_URL (see .ci/run)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in url else "?"
+            env = make_project(tmp_path, fake_api)
+            env["NANGO_SCRIPTS_DATABASE_URL"] = f"{url}{separator}options=-csearch_path%3D{schema}"
+            settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+            first = Service.open(settings)
+            await first.start()
+            run_id = str(uuid.uuid4())
+            first.action_runs.create(
+                run_id,
+                environment="dev",
+                integration_id="fake",
+                connection_id="c1",
+                action_name="ping",
+            )
+            first.action_runs.finish(run_id, output={"a": [1, "é"]})
+            await first.stop()
+            second = Service.open(settings)
+            run = second.action_runs.get(run_id)
+            second.close()
+            assert first.secret_key_created and not second.secret_key_created
+            assert first.secret_key == second.secret_key
+            assert run is not None and (run.status, run.output) == ("success", {"a": [1, "é"]})
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

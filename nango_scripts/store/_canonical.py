@@ -10,18 +10,34 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from nango_scripts.errors import RecordQueryError
 
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def canonical_bytes(record: Any) -> bytes:
+    """Keys sorted (at every depth), no spaces, UTF-8: the same content, the same bytes.
+
+    orjson does it several times faster than the json module; what it refuses
+    (integers beyond 64 bits) goes through json, which is deterministic too.
+    """
+    try:
+        return orjson.dumps(record, option=_SORTED)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _dumps(record).encode()
 
 
 def canonical_json(record: Any) -> str:
-    """Keys sorted, no spaces: the same content always gives the same text."""
-    return _dumps(record)
+    return canonical_bytes(record).decode()
 
 
-def record_hash(canonical: str) -> bytes:
-    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+def record_hash(canonical: bytes | str) -> bytes:
+    """16 bytes of SHA-256: CPUs with SHA extensions hash 1 KB in about a microsecond."""
+    data = canonical.encode() if isinstance(canonical, str) else canonical
+    return hashlib.sha256(data).digest()[:16]
 
 
 def timestamp(moment: datetime | None = None) -> str:
@@ -60,11 +76,11 @@ class CursorCodec:
     """
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._key = key[:64]  # keyed BLAKE2b: a MAC in one cheap call (every record has a cursor)
 
     def _mac(self, seq: int, scope: str) -> str:
-        digest = hmac.new(self._key, f"{seq}|{scope}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:12]).decode()
+        digest = hashlib.blake2b(f"{seq}|{scope}".encode(), key=self._key, digest_size=12).digest()
+        return base64.urlsafe_b64encode(digest).decode()
 
     def encode(self, seq: int, scope: str) -> str:
         raw = f"1:{seq}:{self._mac(seq, scope)}".encode()

@@ -20,16 +20,19 @@ from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import BaseModel
+from pydantic_core import from_json
 
 from nango_scripts.errors import RecordQueryError, StoreError
 from nango_scripts.store._canonical import (
     CursorCodec,
+    canonical_bytes,
     canonical_json,
     parse_timestamp,
     record_hash,
     timestamp,
 )
 from nango_scripts.store._db import Database, store_errors
+from nango_scripts.store._outbox import OutboxEntry, insert_outbox
 from nango_scripts.store._records import BatchResult, RecordScope, deep_merge, dump_records
 from nango_scripts.store._sqlite import Synchronous, open_database
 
@@ -37,6 +40,9 @@ __all__ = ["RecordPage", "SqlRecordStore"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+WebhookPlan = Callable[[Mapping[str, int]], Sequence[OutboxEntry]]
+"""Deletions per model of the ending run -> the webhooks to write with it (engine side)."""
 
 Action = Literal["ADDED", "UPDATED", "DELETED"]
 _FILTERS: dict[str, Action] = {"added": "ADDED", "updated": "UPDATED", "deleted": "DELETED"}
@@ -175,6 +181,16 @@ class SqlRecordStore:
         self, db: Database, scope_id: int, ids: Sequence[str], columns: str
     ) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        if db.dialect == "postgres":
+            # A join on unnest() plans as primary-key lookups whatever the table's
+            # statistics; "id IN (...)" on a table not analyzed yet scans the scope.
+            prefixed = ", ".join(f"r.{c.strip()}" for c in columns.split(","))
+            rows = db.query(
+                f"SELECT r.id, {prefixed} FROM unnest(?::text[]) AS wanted(id)"
+                " JOIN records r ON r.scope_id = ? AND r.id = wanted.id",
+                (list(ids), scope_id),
+            )
+            return {row[0]: row for row in rows}
         for chunk in _chunks(ids):
             rows = db.query(
                 f"SELECT id, {columns} FROM records WHERE scope_id = ? AND id IN ({_marks(len(chunk))})",
@@ -206,8 +222,9 @@ class SqlRecordStore:
     ) -> BatchResult:
         prepared: dict[str, tuple[str, bytes]] = {}
         for record in dump_records(records):
-            canonical = canonical_json(record)
-            prepared[str(record["id"])] = (canonical, record_hash(canonical))  # last one wins
+            encoded = canonical_bytes(record)
+            # last one wins
+            prepared[str(record["id"])] = (encoded.decode(), record_hash(encoded))
         ids = list(prepared)
         result = BatchResult()
         now = timestamp()
@@ -382,9 +399,15 @@ class SqlRecordStore:
         success: bool,
         status: str | None = None,
         error: str | None = None,
+        webhooks: WebhookPlan | None = None,
     ) -> dict[str, int]:
         return await self._call(
-            self.finish_run_sync, run_id, success=success, status=status, error=error
+            self.finish_run_sync,
+            run_id,
+            success=success,
+            status=status,
+            error=error,
+            webhooks=webhooks,
         )
 
     def record_run_result(self, run_id: str, result: Mapping[str, Any]) -> None:
@@ -401,9 +424,13 @@ class SqlRecordStore:
         success: bool,
         status: str | None = None,
         error: str | None = None,
+        webhooks: WebhookPlan | None = None,
     ) -> dict[str, int]:
         """End a run. Only a successful one applies ``track_deletes``: every record of a
-        tracked model that the run did not save becomes DELETED. Returns deletions per model."""
+        tracked model that the run did not save becomes DELETED. Returns deletions per model.
+
+        ``webhooks``, given the deletions per model, returns the run's webhooks: they go
+        to the outbox in the same transaction, so a run that ended has them on disk."""
         deleted: dict[str, int] = {}
         with self._w.transaction() as db:
             scope, tracked = self._run_info(db, run_id) or (None, frozenset[str]())
@@ -428,6 +455,15 @@ class SqlRecordStore:
                 "UPDATE sync_runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
                 (status or ("success" if success else "failed"), timestamp(), error, run_id),
             )
+            if webhooks is not None and scope is not None:
+                insert_outbox(
+                    db,
+                    webhooks(dict(deleted)),
+                    environment=scope.environment,
+                    integration_id=scope.integration_id,
+                    connection_id=scope.connection_id,
+                    run_id=run_id,
+                )
         return deleted
 
     def _run_info(self, db: Database, run_id: str) -> tuple[RecordScope, frozenset[str]] | None:
@@ -591,7 +627,7 @@ class SqlRecordStore:
         rows = rows[:limit]
         encode = self._cursors.encode
         records = []
-        loads = json.loads
+        loads = from_json
         for seq, data, first_seen_at, last_modified_at, last_action, deleted_at in rows:
             record = loads(data)
             record["_nango_metadata"] = {

@@ -105,8 +105,11 @@ class Scheduler:
             except Exception as exc:  # a bad row must not stop every schedule
                 self._log(None, "error", f"scheduler tick failed: {exc}")
             self._wake.clear()
+            # asyncio.timeout rather than wait_for: on Python 3.11 wait_for can swallow
+            # the cancellation that stop() sends, and the loop would never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick_s)
+                async with asyncio.timeout(self.tick_s):
+                    await self._wake.wait()
 
     async def _tick(self) -> None:
         due = await asyncio.to_thread(self.schedules.due, self._clock())

@@ -13,6 +13,12 @@ Environment variables win over the file (an empty value counts as unset):
     NANGO_WEBHOOK_SECONDARY_URL         [webhooks] secondary_url
     NANGO_WEBHOOK_ON_SYNC_COMPLETION_ALWAYS   [webhooks] on_sync_completion_always (true/false)
     NANGO_WEBHOOK_ON_SYNC_ERROR         [webhooks] on_sync_error (true/false)
+    NANGO_WEBHOOK_MAX_ATTEMPTS          [webhooks] max_attempts (default 12)
+    NANGO_WEBHOOK_RETRY_BASE_S          [webhooks] retry_base_s (default 5)
+    NANGO_WEBHOOK_RETRY_MAX_S           [webhooks] retry_max_s (default 1800)
+    NANGO_WEBHOOK_TIMEOUT_S             [webhooks] timeout_s (default 10)
+    NANGO_ACTIVITY_RETENTION_DAYS       days the Activity log keeps operations (default 30;
+                                        0 keeps them all)
     NANGO_SCRIPTS_SERVER_HOST           [server] host (default 127.0.0.1)
     NANGO_SCRIPTS_SERVER_PORT           [server] port (default 3003)
     NANGO_INTEGRATION_<ID>_BASE_URL     base_url of integration <ID> (upper-cased, "-" -> "_")
@@ -64,6 +70,14 @@ class WebhookSettings:
     secondary_url: str = ""
     on_sync_completion_always: bool = False
     on_sync_error: bool = True
+    max_attempts: int = 12
+    """POSTs of one webhook before it is marked failed (the first one included)."""
+    retry_base_s: float = 5.0
+    """Wait after the first failed attempt; it doubles after each one (less jitter)..."""
+    retry_max_s: float = 1800.0
+    """...up to this cap. The defaults retry for well over an hour (docs/webhooks.md)."""
+    timeout_s: float = 10.0
+    """Per-request timeout of a delivery."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class Settings:
     server_port: int = 3003
     config_path: Path | None = None
     """The ``nango.toml`` that was read, or None when the project has none."""
+    activity_retention_days: int = 30
+    """Operations of the Activity log older than this are pruned (0: kept for ever)."""
 
     @property
     def state_dir(self) -> Path:
@@ -137,11 +153,24 @@ def load_settings(
         server_host=host,
         server_port=port,
         config_path=path if path.is_file() else None,
+        activity_retention_days=_retention_days(env),
     )
 
 
 def _env(env: Mapping[str, str], name: str) -> str | None:
     return env.get(name) or None
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    raw = _env(env, "NANGO_ACTIVITY_RETENTION_DAYS")
+    if raw is None:
+        return 30
+    if not raw.strip().isdigit():
+        raise _ConfigError(
+            f"NANGO_ACTIVITY_RETENTION_DAYS={raw!r}: expected a whole number of days"
+            " (0 keeps the Activity log for ever)."
+        )
+    return int(raw.strip())
 
 
 def _project_dir(project_dir: Path | str | None, env: Mapping[str, str]) -> Path:
@@ -226,10 +255,22 @@ def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 def _webhooks(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> WebhookSettings:
     where = f"{where} [webhooks]"
     _check_keys(
-        table, ("url", "secondary_url", "on_sync_completion_always", "on_sync_error"), where
+        table,
+        (
+            "url",
+            "secondary_url",
+            "on_sync_completion_always",
+            "on_sync_error",
+            "max_attempts",
+            "retry_base_s",
+            "retry_max_s",
+            "timeout_s",
+        ),
+        where,
     )
     always = _bool(table, "on_sync_completion_always", False, where)
     on_error = _bool(table, "on_sync_error", True, where)
+    defaults = WebhookSettings()
     return WebhookSettings(
         url=_env(env, "NANGO_WEBHOOK_URL") or _str(table, "url", where) or "",
         secondary_url=_env(env, "NANGO_WEBHOOK_SECONDARY_URL")
@@ -237,7 +278,40 @@ def _webhooks(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> W
         or "",
         on_sync_completion_always=_env_bool(env, "NANGO_WEBHOOK_ON_SYNC_COMPLETION_ALWAYS", always),
         on_sync_error=_env_bool(env, "NANGO_WEBHOOK_ON_SYNC_ERROR", on_error),
+        max_attempts=int(
+            _number(table, env, "max_attempts", defaults.max_attempts, where, integer=True)
+        ),
+        retry_base_s=_number(table, env, "retry_base_s", defaults.retry_base_s, where),
+        retry_max_s=_number(table, env, "retry_max_s", defaults.retry_max_s, where),
+        timeout_s=_number(table, env, "timeout_s", defaults.timeout_s, where),
     )
+
+
+def _number(
+    table: Mapping[str, Any],
+    env: Mapping[str, str],
+    key: str,
+    default: float,
+    where: str,
+    *,
+    integer: bool = False,
+) -> float:
+    """A positive number of [webhooks], or its ``NANGO_WEBHOOK_<KEY>`` variable."""
+    name = f"NANGO_WEBHOOK_{key.upper()}"
+    raw_env = _env(env, name)
+    value: Any = table.get(key, default)
+    source = f"{where} {key}"
+    if raw_env is not None:
+        source = name
+        try:
+            value = int(raw_env) if integer else float(raw_env)
+        except ValueError:
+            value = raw_env
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value < float("inf"):
+        what = "a whole number" if integer else "a number"
+        raise _ConfigError(f"{source} = {value!r}: expected {what} above 0.")
+    return float(value)
 
 
 def _server(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> tuple[str, int]:

@@ -17,7 +17,7 @@ import click
 
 from nango_scripts.cli._errors import fail
 from nango_scripts.errors import NangoScriptsError
-from nango_scripts.settings import load_settings
+from nango_scripts.settings import Settings, load_settings
 from nango_scripts.store import ConnectionStore, ConnectionSummary
 
 __all__ = ["connections_group"]
@@ -90,6 +90,7 @@ def create_cmd(
     """Store a connection; its credentials are encrypted at rest."""
     with _store(ctx) as store:
         connection = store.create(integration, connection_id, credentials, metadata)
+    _record_change(ctx, integration, connection_id, "created", connection.auth_type)
     click.echo(
         f"Created connection '{connection.connection_id}' of integration"
         f" '{connection.integration_id}' ({connection.auth_type})."
@@ -135,7 +136,29 @@ def delete_cmd(ctx: click.Context, integration: str, connection_id: str, yes: bo
                 abort=True,
             )
         store.delete(integration, connection_id)
+    _record_change(ctx, integration, connection_id, "deleted")
     click.echo(f"Deleted connection '{connection_id}' of integration '{integration}'.")
+
+
+def _record_change(
+    ctx: click.Context,
+    integration: str,
+    connection_id: str,
+    change: str,
+    auth_type: str | None = None,
+) -> None:
+    """The Activity log's entry (what serve shows); a failure there is only logged."""
+    from nango_scripts.engine import record_connection_change_now
+
+    settings: Settings = ctx.meta["nango_scripts.settings"]
+    record_connection_change_now(
+        settings.database_url,
+        environment=settings.environment,
+        integration_id=integration,
+        connection_id=connection_id,
+        change=change,
+        fields={"auth_type": auth_type} if auth_type else None,
+    )
 
 
 @contextmanager
@@ -144,7 +167,9 @@ def _store(ctx: click.Context) -> Iterator[ConnectionStore]:
     options = ctx.find_root().obj or {}
     store: ConnectionStore | None = None
     try:
-        store = ConnectionStore.open(load_settings(options.get("project")))
+        settings = load_settings(options.get("project"))
+        ctx.meta["nango_scripts.settings"] = settings  # read again by _record_change
+        store = ConnectionStore.open(settings)
         yield store
     except NangoScriptsError as exc:
         _warn(store)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import typing
 
 import click
 
 from nango_scripts.cli._common import project_option
 from nango_scripts.cli.dryrun import print_log
+
+if typing.TYPE_CHECKING:
+    from nango_scripts.engine import RunDelivery
 
 
 @click.command("run")
@@ -31,10 +35,17 @@ def run_cmd(
 
     Records go to the records store; on success last_sync_date advances to this run's
     start and track_deletes applies. Prints the run's counts per model; logs go to stderr.
+    The run's webhooks are sent once before exiting; a failed one stays in the outbox
+    and 'nango-scripts serve' retries it.
     """
     from nango_scripts.dsl import SyncSpec
-    from nango_scripts.engine import SyncRun, open_project_script
-    from nango_scripts.store import ConnectionStore, SqlRecordStore
+    from nango_scripts.engine import (
+        ActivityRecorder,
+        SyncRun,
+        open_project_script,
+        send_run_webhooks,
+    )
+    from nango_scripts.store import ActivityStore, ConnectionStore, SqlRecordStore
 
     found = open_project_script(project_option(ctx), name, connection_id, integration=integration)
     if not isinstance(found.spec, SyncSpec):
@@ -46,11 +57,17 @@ def run_cmd(
     with (
         SqlRecordStore.open(found.settings.database_url) as records,
         ConnectionStore.open(found.settings) as connections,
+        ActivityStore.open(found.settings.database_url) as activity,
     ):
         sync_run = SyncRun(
             found.settings, found.spec, found.provider, found.connection, records, connections
         )
+        sync_run.activity = ActivityRecorder(activity)  # the run shows in serve's Activity log
         result = asyncio.run(sync_run.run(full=full, on_log=print_log))
+    if sync_run.last_run_id is not None:
+        sent = asyncio.run(send_run_webhooks(found.settings, sync_run.last_run_id))
+        if sent is not None:
+            _report_webhooks(sent)
     counts = {
         model: {
             "added": c.added,
@@ -88,3 +105,21 @@ def run_cmd(
         if not as_json:
             click.echo(f"Error: {result.script} failed: {result.error.message}", err=True)
         sys.exit(1)
+
+
+def _report_webhooks(sent: RunDelivery) -> None:
+    if sent.key_created:
+        click.echo(
+            f"Created the secret key that signs webhooks: {sent.key_created}\n"
+            "Keep it: it is shown only this once (set NANGO_SECRET_KEY to use your own).",
+            err=True,
+        )
+    r = sent.report
+    line = f"webhooks: {r.delivered} delivered"
+    if r.retrying:
+        line += (
+            f", {r.retrying} not accepted yet (kept in the outbox: 'nango-scripts serve' retries)"
+        )
+    if r.failed:
+        line += f", {r.failed} failed for good"
+    click.echo(line, err=True)

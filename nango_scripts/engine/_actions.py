@@ -15,6 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from nango_scripts.dsl import ActionSpec
+from nango_scripts.engine._activity import (
+    ActivityRecorder,
+    OperationRecorder,
+    start_run_operation,
+)
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import RunResult, run_script
 from nango_scripts.store import ActionRunStore, Connection, ConnectionStore, MemoryRecordStore
@@ -23,9 +28,15 @@ __all__ = ["ActionRunner"]
 
 
 class ActionRunner:
-    def __init__(self, connections: ConnectionStore, runs: ActionRunStore) -> None:
+    def __init__(
+        self,
+        connections: ConnectionStore,
+        runs: ActionRunStore,
+        activity: ActivityRecorder | None = None,
+    ) -> None:
         self.connections = connections
         self.runs = runs
+        self.activity = activity
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     async def run(
@@ -34,11 +45,20 @@ class ActionRunner:
         connection: Connection,
         provider: ProviderConfig,
         input: Any = None,
+        *,
+        operation: OperationRecorder | None = None,
     ) -> RunResult:
-        """Run the action once and return its result (output, or error with payload)."""
+        """Run the action once and return its result (output, or error with payload).
+
+        ``operation``: its Activity log entry, when :meth:`start` opened it (waiting)."""
         connections, c = self.connections, connection
+        if operation is None:
+            operation = await start_run_operation(self.activity, "action", c, spec.name)
+        else:
+            await operation.running()
 
         async def save_credentials(credentials: dict[str, Any]) -> None:
+            operation.add_secrets(credentials)
             await asyncio.to_thread(
                 connections.update_credentials, c.integration_id, c.connection_id, credentials
             )
@@ -48,15 +68,25 @@ class ActionRunner:
                 connections.set_metadata, c.integration_id, c.connection_id, metadata
             )
 
-        return await run_script(
-            spec,
-            connection=connection,
-            provider=provider,
-            store=MemoryRecordStore(keep_records=False),
-            input=input,
-            save_credentials=save_credentials,
-            save_metadata=save_metadata,
-        )
+        try:
+            result = await run_script(
+                spec,
+                connection=connection,
+                provider=provider,
+                store=MemoryRecordStore(keep_records=False),
+                input=input,
+                save_credentials=save_credentials,
+                save_metadata=save_metadata,
+                on_log=operation.tee(None),
+                log_level="debug" if operation.enabled else "info",
+            )
+        except BaseException as exc:
+            cancelled = isinstance(exc, asyncio.CancelledError)
+            reason = "cancelled" if cancelled else f"{type(exc).__name__}: {exc}"
+            await operation.stopped(reason, cancelled=cancelled)
+            raise
+        await operation.finish_run(result)
+        return result
 
     async def start(
         self,
@@ -67,6 +97,9 @@ class ActionRunner:
     ) -> str:
         """Start the action in the background; its id reads the result later (:meth:`result`)."""
         run_id = str(uuid.uuid4())
+        operation = await start_run_operation(
+            self.activity, "action", connection, spec.name, state="waiting"
+        )
         await asyncio.to_thread(
             self.runs.create,
             run_id,
@@ -76,7 +109,8 @@ class ActionRunner:
             action_name=spec.name,
         )
         task = asyncio.create_task(
-            self._background(run_id, spec, connection, provider, input), name=f"action {run_id}"
+            self._background(run_id, spec, connection, provider, input, operation),
+            name=f"action {run_id}",
         )
         self._tasks[run_id] = task
         return run_id
@@ -88,10 +122,11 @@ class ActionRunner:
         connection: Connection,
         provider: ProviderConfig,
         input: Any,
+        operation: OperationRecorder | None = None,
     ) -> None:
         try:
             try:
-                result = await self.run(spec, connection, provider, input)
+                result = await self.run(spec, connection, provider, input, operation=operation)
             except Exception as exc:  # run_script catches the script's errors; this is ours
                 error: Mapping[str, Any] = {
                     "type": "server_error",

@@ -8,6 +8,7 @@ What the scheduler does for each run, and ``nango-scripts run`` does once:
 3. finish the run: on success apply the deletes ``track_deletes`` implies and advance
    ``last_sync_date`` to this run's start; on failure delete nothing and keep the old
    date, so the next run tries the same window again. Checkpoints are the script's.
+   In the same transaction the run's webhooks go to the outbox (engine/_webhooks.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from nango_scripts.dsl import SyncSpec
+from nango_scripts.engine._activity import ActivityRecorder, start_run_operation
+from nango_scripts.engine._webhooks import plan_for_run
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
 from nango_scripts.settings import Settings
@@ -45,6 +48,8 @@ class SyncRun:
     """The run's status if it is cancelled: ``failed`` when a timeout cancelled it."""
     last_run_id: str | None = None
     last_run_type: str = "INITIAL"
+    activity: ActivityRecorder | None = None
+    """Where the run is recorded for the Activity log (None: not recorded)."""
 
     @property
     def scope(self) -> RecordScope:
@@ -68,14 +73,21 @@ class SyncRun:
             else []
         )
         run_type = "INITIAL" if last_sync_date is None else "INCREMENTAL"
+        url_override = await asyncio.to_thread(
+            self.connections.get_webhook_url_override,
+            self.connection.integration_id,
+            self.connection.connection_id,
+        )
         run_id = await self.records.start_run(
             scope, spec.name, track_deletes=tracked, run_type=run_type
         )
         self.last_run_id, self.last_run_type = run_id, run_type
         connections = self.connections
         c = self.connection
+        operation = await start_run_operation(self.activity, "sync", c, spec.name)
 
         async def save_credentials(credentials: dict[str, Any]) -> None:
+            operation.add_secrets(credentials)
             connections.update_credentials(c.integration_id, c.connection_id, credentials)
 
         async def save_metadata(metadata: dict[str, Any]) -> None:
@@ -83,6 +95,7 @@ class SyncRun:
 
         result: RunResult | None = None
         cancelled = False
+        started_at = datetime.now(UTC)
         try:
             result = await run_script(
                 spec,
@@ -92,7 +105,8 @@ class SyncRun:
                 last_sync_date=last_sync_date,
                 save_credentials=save_credentials,
                 save_metadata=save_metadata,
-                on_log=on_log,
+                on_log=operation.tee(on_log),
+                log_level="debug" if operation.enabled else "info",
                 transport=transport,
                 run_id=run_id,
             )
@@ -107,14 +121,32 @@ class SyncRun:
                 error = result.error.message
             elif result is None:
                 error = self.cancel_reason if cancelled else "the run stopped unexpectedly"
+                await operation.stopped(
+                    error, cancelled=cancelled and self.cancel_status == "cancelled"
+                )
             deleted = await self.records.finish_run(
                 run_id,
                 success=success,
                 status=self.cancel_status if cancelled else None,
                 error=error,
+                webhooks=plan_for_run(
+                    self.settings.webhooks,
+                    integration_id=c.integration_id,
+                    connection_id=c.connection_id,
+                    sync_name=spec.name,
+                    models=[m.__name__ for m in spec.models],
+                    run_type=run_type,
+                    started_at=started_at,
+                    result=result,
+                    error=error,
+                    cancelled=cancelled,
+                    timed_out=cancelled and self.cancel_status == "failed",
+                    url_override=url_override,
+                ),
             )
         for model, count in deleted.items():
             result.model_counts(model).deleted += count
+        await operation.finish_run(result, run_type=run_type)
         await asyncio.to_thread(
             self.records.record_run_result,
             run_id,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from nango_scripts.dsl import Project, SyncSpec, parse_frequency
+from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.engine._run_once import SyncRun
 from nango_scripts.errors import ConfigError, ConnectionNotFoundError, ScriptNotFoundError
 from nango_scripts.runtime import LogRecord, RunResult
@@ -63,8 +64,10 @@ class Scheduler:
         on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
         on_log: Callable[[ScheduleKey, LogRecord], None] | None = None,
         clock: Callable[[], datetime] = _now,
+        activity: ActivityRecorder | None = None,
     ) -> None:
         self.settings = settings
+        self.activity = activity
         self._project = project
         self.records = records
         self.connections = connections
@@ -198,6 +201,7 @@ class Scheduler:
             sync_run = SyncRun(
                 self.settings, spec, provider, connection, self.records, self.connections
             )
+            sync_run.activity = self.activity
             self._runs[key] = sync_run
             on_log = None
             if self._on_log is not None:
@@ -225,6 +229,12 @@ class Scheduler:
             self._runs.pop(key, None)
             if result is not None and result.error is not None:
                 error = result.error.message
+            if (
+                self.activity is not None
+                and error
+                and (sync_run is None or not sync_run.last_run_id)
+            ):
+                await self.activity.record_unstarted_run(key.values(), error)
             outcome = RunFinished(
                 key=key,
                 run_id=sync_run.last_run_id if sync_run is not None else None,

@@ -23,13 +23,17 @@ from typing import Final
 
 from nango_scripts.dsl import ActionSpec, Project, SyncSpec, load_project
 from nango_scripts.engine._actions import ActionRunner
+from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.engine._scheduler import RunFinished, Scheduler
+from nango_scripts.engine._webhooks import WebhookDelivery
 from nango_scripts.settings import Settings
 from nango_scripts.store import (
     ActionRunStore,
+    ActivityStore,
     ConnectionStore,
     ScheduleStore,
     SqlRecordStore,
+    WebhookOutbox,
 )
 
 __all__ = ["SECRET_KEY_PREFIX", "Service"]
@@ -54,6 +58,8 @@ class Service:
         secret_key_created: bool = False,
         tick_s: float = 1.0,
         on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+        activity: ActivityStore | None = None,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
         assert settings.secret_key, "the service needs a secret key (Service.open makes one)"
         self.settings = settings
@@ -64,6 +70,8 @@ class Service:
         self.secret_key_created = secret_key_created
         """True when this process generated the secret key (show it once)."""
         self._project: Project | None = None
+        self.activity = ActivityRecorder(activity)
+        """The Activity log (``activity.store`` reads it; None when not kept)."""
         self.scheduler = Scheduler(
             settings,
             lambda: self.project,
@@ -71,9 +79,16 @@ class Service:
             connections=connections,
             schedules=schedules,
             tick_s=tick_s,
-            on_run_finished=on_run_finished,
+            on_run_finished=self._run_finished,
+            activity=self.activity,
         )
-        self.actions = ActionRunner(connections, action_runs)
+        self._on_run_finished = on_run_finished
+        self.outbox = outbox if outbox is not None else WebhookOutbox.open(settings.database_url)
+        self.webhooks = WebhookDelivery(
+            self.outbox, settings.secret_key, settings.webhooks, activity=self.activity
+        )
+        """Sends the webhook outbox (started and stopped with the service)."""
+        self.actions = ActionRunner(connections, action_runs, self.activity)
         self._started = False
 
     @classmethod
@@ -86,9 +101,9 @@ class Service:
     ) -> Service:
         """Open the database (migrating it) and settle the secret key."""
         action_runs = ActionRunStore.open(settings.database_url)
-        opened: list[ConnectionStore | SqlRecordStore | ScheduleStore | ActionRunStore] = [
-            action_runs
-        ]
+        opened: list[
+            ConnectionStore | SqlRecordStore | ScheduleStore | ActionRunStore | ActivityStore
+        ] = [action_runs]
         try:
             created = False
             if not settings.secret_key:
@@ -100,6 +115,8 @@ class Service:
             opened.append(records)
             schedules = ScheduleStore.open(settings.database_url)
             opened.append(schedules)
+            activity = ActivityStore.open(settings.database_url)
+            opened.append(activity)
         except BaseException:
             for store in opened:
                 store.close()
@@ -113,6 +130,7 @@ class Service:
             secret_key_created=created,
             tick_s=tick_s,
             on_run_finished=on_run_finished,
+            activity=activity,
         )
 
     @property
@@ -138,7 +156,10 @@ class Service:
             return
         self._project = await asyncio.to_thread(load_project, self.settings.project_dir)
         await asyncio.to_thread(self.action_runs.mark_interrupted)
+        await self.activity.mark_interrupted(self.environment)
+        self.activity.start_retention(self.settings.activity_retention_days)
         await self.scheduler.start()
+        await self.webhooks.start()
         self._started = True
 
     async def reload(self) -> Project:
@@ -152,13 +173,22 @@ class Service:
         """Stop runs and background actions, then close the database."""
         if self._started:
             await self.scheduler.stop()
+            await self.webhooks.stop()
             await self.actions.stop()
+            await self.activity.stop()
             self._started = False
         self.close()
 
     def close(self) -> None:
         for store in (self.connections, self.records, self.schedules, self.action_runs):
             store.close()
+        self.activity.close()
+        self.outbox.close()
+
+    async def _run_finished(self, outcome: RunFinished) -> None:
+        self.webhooks.notify()  # the run's webhooks are in the outbox: send them now
+        if self._on_run_finished is not None:
+            await self._on_run_finished(outcome)
 
     # -- scripts ----------------------------------------------------------------------------
 

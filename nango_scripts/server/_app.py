@@ -22,6 +22,7 @@ from nango_scripts.server import (
     _actions,
     _connections,
     _integrations,
+    _logs,
     _proxy,
     _records,
     _scripts,
@@ -88,6 +89,7 @@ def create_app(service: Service) -> FastAPI:
         _connections.router,
         _integrations.router,
         _scripts.router,
+        _logs.router,
     ):
         app.include_router(router)
     app.add_middleware(BearerAuth, secret_key=service.secret_key)

@@ -240,21 +240,46 @@ async def create_connection(service: ServiceDep, body: CreateConnection) -> Conn
     connection_id = body.connection_id or str(uuid.uuid4())
     store = service.connections
 
-    def upsert() -> Connection:
+    def upsert() -> tuple[Connection, bool]:
         try:
-            return store.create(integration_id, connection_id, body.credentials, body.metadata)
+            made = store.create(integration_id, connection_id, body.credentials, body.metadata)
+            return made, True
         except ConnectionExistsError:
             store.update_credentials(integration_id, connection_id, body.credentials)
             if body.metadata is not None:
                 store.set_metadata(integration_id, connection_id, body.metadata)
-            return store.get(integration_id, connection_id)
+            return store.get(integration_id, connection_id), False
 
     try:
-        connection = await asyncio.to_thread(upsert)
+        connection, created = await asyncio.to_thread(upsert)
     except ConfigError as exc:  # a connection id the store refuses (control characters...)
         raise ApiError(400, "invalid_body", exc.message) from None
+    await _record_change(
+        service,
+        integration_id,
+        connection_id,
+        "created" if created else "imported again (credentials replaced)",
+        {"auth_type": connection.auth_type, "metadata_keys": sorted(body.metadata or {})},
+    )
     await service.scheduler.ensure_schedules(integration_id, connection_id)
     return _full(service, connection)
+
+
+async def _record_change(
+    service: Service,
+    integration_id: str,
+    connection_id: str,
+    change: str,
+    fields: dict[str, Any] | None = None,
+) -> None:
+    """The Activity log's entry for a connection change (names only, never values)."""
+    await service.activity.record_connection_change(
+        environment=service.environment,
+        integration_id=integration_id,
+        connection_id=connection_id,
+        change=change,
+        fields=fields,
+    )
 
 
 async def _connections_for(service: Service, body: MetadataBody) -> list[str]:
@@ -305,6 +330,13 @@ async def set_metadata(service: ServiceDep, body: MetadataBody) -> MetadataBody:
         await asyncio.to_thread(
             service.connections.set_metadata, body.provider_config_key, connection_id, body.metadata
         )
+        await _record_change(
+            service,
+            body.provider_config_key,
+            connection_id,
+            "metadata replaced",
+            {"metadata_keys": sorted(body.metadata)},
+        )
     return body
 
 
@@ -320,6 +352,13 @@ async def update_metadata(service: ServiceDep, body: MetadataBody) -> MetadataBo
             body.provider_config_key,
             connection_id,
             body.metadata,
+        )
+        await _record_change(
+            service,
+            body.provider_config_key,
+            connection_id,
+            "metadata updated",
+            {"metadata_keys": sorted(body.metadata)},
         )
     return body
 
@@ -362,6 +401,9 @@ async def patch_connection(
             connection.connection_id,
             body.credentials,
         )
+        await _record_change(
+            service, connection.integration_id, connection.connection_id, "credentials replaced"
+        )
     return Success(success=True)
 
 
@@ -380,4 +422,5 @@ async def delete_connection(
     # Deleted meanwhile by another request: the outcome is the same.
     with contextlib.suppress(ConnectionNotFoundError):
         await asyncio.to_thread(service.connections.delete, integration_id, connection_id)
+    await _record_change(service, integration_id, connection_id, "deleted")
     return Success(success=True)

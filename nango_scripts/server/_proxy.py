@@ -104,8 +104,21 @@ async def proxy(
     if body and content_type and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = content_type
     connections = service.connections
+    endpoint = _endpoint(request, path)
+    # The Activity log: header values named like secrets and credentials are masked there.
+    operation = await service.activity.operation(
+        environment=connection.environment,
+        type="proxy",
+        integration_id=connection.integration_id,
+        connection_id=connection.connection_id,
+        script=None,
+        title=f"proxy {request.method} /{endpoint.lstrip('/')}",
+        credentials=connection.credentials,
+        live=False,
+    )
 
     async def save_credentials(credentials: dict[str, Any]) -> None:
+        operation.add_secrets(credentials)
         await asyncio.to_thread(
             connections.update_credentials,
             connection.integration_id,
@@ -119,10 +132,11 @@ async def proxy(
             connection.credentials,
             on_credentials_refreshed=save_credentials,
             retries=0,
+            log=operation.api_log,
         ) as client:
             upstream = await client.request(
                 request.method,
-                _endpoint(request, path),
+                endpoint,
                 params=_query(request) or None,
                 data=body or None,
                 headers=headers,
@@ -130,9 +144,22 @@ async def proxy(
                 base_url_override=(base_url_override or "").strip() or None,
             )
     except AuthRefreshError as exc:
+        await operation.finish("failed", error=str(exc), result={"headers": headers})
         raise ApiError(424, "connection_refresh_failed", str(exc).replace("\n", " ")) from None
     except HttpError as exc:
+        await operation.finish("failed", error=str(exc), result={"headers": headers})
         raise ApiError(502, "upstream_unreachable", str(exc).replace("\n", " ")) from None
+    except BaseException as exc:
+        await operation.finish("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    status = upstream.status_code
+    await operation.finish(
+        "success" if status < 400 else "failed",
+        error=None
+        if status < 400
+        else f"the API answered {status} {upstream.reason_phrase}: {upstream.text[:300]}",
+        result={"status": status, "headers": headers},
+    )
     response = Response(content=upstream.content, status_code=upstream.status_code)
     response.raw_headers.extend(
         (name.lower(), value)

@@ -7,6 +7,16 @@ plugs in.
 from __future__ import annotations
 
 from nango_scripts.store._actions import ActionRun, ActionRunStore
+from nango_scripts.store._activity import (
+    OPERATION_STATES,
+    OPERATION_TYPES,
+    ActivityMessage,
+    ActivityStore,
+    Operation,
+    OperationPage,
+    OperationState,
+    OperationType,
+)
 from nango_scripts.store._connection import (
     AuthType,
     Connection,
@@ -22,6 +32,7 @@ from nango_scripts.store._crypto import (
     load_or_create_key,
 )
 from nango_scripts.store._memory import MemoryRecordStore, ModelLog
+from nango_scripts.store._outbox import OutboxEntry, OutboxItem, OutboxStatus, WebhookOutbox
 from nango_scripts.store._records import (
     BatchResult,
     RecordScope,
@@ -35,8 +46,12 @@ from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_dat
 
 __all__ = [
     "MIGRATIONS",
+    "OPERATION_STATES",
+    "OPERATION_TYPES",
     "ActionRun",
     "ActionRunStore",
+    "ActivityMessage",
+    "ActivityStore",
     "AuthType",
     "BatchResult",
     "Connection",
@@ -47,6 +62,13 @@ __all__ = [
     "MemoryRecordStore",
     "Migration",
     "ModelLog",
+    "Operation",
+    "OperationPage",
+    "OperationState",
+    "OperationType",
+    "OutboxEntry",
+    "OutboxItem",
+    "OutboxStatus",
     "RecordPage",
     "RecordScope",
     "RecordStore",
@@ -55,6 +77,7 @@ __all__ = [
     "ScheduleKey",
     "ScheduleStore",
     "SqlRecordStore",
+    "WebhookOutbox",
     "credentials_aad",
     "deep_merge",
     "dump_records",

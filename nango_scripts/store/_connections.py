@@ -193,6 +193,24 @@ class ConnectionStore:
                 raise
         return self.get(integration_id, connection_id)
 
+    def set_webhook_url_override(
+        self, integration_id: str, connection_id: str, url: str | None
+    ) -> None:
+        """Send this connection's webhooks to ``url`` instead of the environment's URLs
+        (Nango's ``webhook_url_override``); None or "" goes back to them."""
+        self._update(integration_id, connection_id, "webhook_url_override = ?", (url or None,))
+
+    def get_webhook_url_override(self, integration_id: str, connection_id: str) -> str | None:
+        with self._lock, _errors():
+            row = self._db.one(
+                "SELECT webhook_url_override FROM connections"
+                " WHERE environment = ? AND integration_id = ? AND connection_id = ?",
+                (self.environment, integration_id, connection_id),
+            )
+        if row is None:
+            raise self._not_found(integration_id, connection_id)
+        return None if not row[0] else str(row[0])
+
     def delete(self, integration_id: str, connection_id: str) -> None:
         with self._lock, _errors():
             cursor = self._db.execute(

@@ -157,6 +157,68 @@ ACTIONS_SQL: Final = """
     CREATE INDEX action_runs_by_status ON action_runs (status);
 """
 
+# The Activity log (store/_activity.py): operations newest first by (started_at, seq);
+# messages in the order they were logged (seq).
+_ACTIVITY_COMMON = """
+    CREATE TABLE activity_operations (
+        seq {serial},
+        id TEXT NOT NULL UNIQUE,
+        environment TEXT NOT NULL,
+        type TEXT NOT NULL,
+        state TEXT NOT NULL,
+        integration_id TEXT,
+        connection_id TEXT,
+        script TEXT,
+        title TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        duration_ms DOUBLE PRECISION,
+        error TEXT,
+        result TEXT
+    );
+    CREATE INDEX activity_operations_by_time
+        ON activity_operations (environment, started_at, seq);
+    CREATE INDEX activity_operations_by_start ON activity_operations (started_at);
+    CREATE TABLE activity_messages (
+        seq {serial},
+        operation_id TEXT NOT NULL REFERENCES activity_operations (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        fields TEXT NOT NULL
+    );
+    CREATE INDEX activity_messages_by_operation ON activity_messages (operation_id, seq);
+"""
+ACTIVITY_SQLITE: Final = _ACTIVITY_COMMON.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT")
+ACTIVITY_POSTGRES: Final = _ACTIVITY_COMMON.format(serial="BIGSERIAL PRIMARY KEY")
+
+# Webhooks to the user's backend (SPEC 7): an outbox row per POST, written in the
+# transaction that ends the run, so a crash never loses one. A worker claims due rows
+# (status 'pending', next_attempt_at <= now) by pushing next_attempt_at past a lease,
+# so a process killed mid-delivery leaves the row to be sent again, never lost.
+# The row id is the X-Nango-Webhook-Id header: the same on every retry.
+WEBHOOKS_SQL: Final = """
+    CREATE TABLE webhook_outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        run_id TEXT,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
+    CREATE INDEX webhook_outbox_by_run ON webhook_outbox (run_id);
+    ALTER TABLE connections ADD COLUMN webhook_url_override TEXT;
+"""
+
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -198,6 +260,8 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(2, "records", RECORDS_SQLITE, postgres=RECORDS_POSTGRES),
     Migration(3, "schedules", SCHEDULES_SQL),
     Migration(4, "actions", ACTIONS_SQL),
+    Migration(5, "webhooks", WEBHOOKS_SQL),
+    Migration(6, "activity", ACTIVITY_SQLITE, postgres=ACTIVITY_POSTGRES),
 )
 
 

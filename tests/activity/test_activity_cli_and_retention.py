@@ -1,0 +1,153 @@
+"""The command line records into the same Activity log as ``serve`` (``run``, connection
+create/delete), and the service prunes what is older than the retention when it starts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from activity_harness import API_KEY, flaky_items, make_project
+from click.testing import CliRunner
+from fakeapi import FakeApi
+
+from nango_scripts.cli.main import cli
+from nango_scripts.engine import Service
+from nango_scripts.errors import ConfigError
+from nango_scripts.settings import load_settings
+from nango_scripts.store import ActivityStore
+
+
+def test_cli_run_and_connection_changes_are_recorded(tmp_path: Path, fake_api: FakeApi) -> None:
+    env = make_project(tmp_path, fake_api)
+    fake_api.route("/items", flaky_items())
+    runner = CliRunner()
+    credentials = json.dumps({"type": "API_KEY", "apiKey": API_KEY})
+    created = runner.invoke(
+        cli, ["connections", "create", "fake", "c1", "--credentials", credentials], env=env
+    )
+    assert created.exit_code == 0, created.output
+    ran = runner.invoke(cli, ["run", "items", "c1"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "[debug]" not in ran.stderr  # request lines go to the Activity log only
+    deleted = runner.invoke(cli, ["connections", "delete", "fake", "c1", "--yes"], env=env)
+    assert deleted.exit_code == 0, deleted.output
+
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+    with ActivityStore.open(settings.database_url) as store:
+        operations = store.list_operations("dev").operations
+        assert [(o.type, o.title, o.state) for o in operations] == [
+            ("connection", "connection deleted", "success"),
+            ("sync", "sync items", "success"),
+            ("connection", "connection created", "success"),
+        ]
+        run = store.get_operation(operations[1].id)
+        assert run is not None
+        statuses = [m.fields["status"] for m in run.messages if "duration_ms" in m.fields]
+        assert statuses == [500, 200]
+        assert run.result is not None and run.result["models"]["Item"]["added"] == 5
+        created_op = store.get_operation(operations[2].id)
+        assert created_op is not None
+        assert created_op.messages[0].fields == {"auth_type": "API_KEY"}
+        assert API_KEY not in repr(created_op)
+
+
+@pytest.mark.anyio
+async def test_the_service_prunes_old_operations_when_it_starts(
+    tmp_path: Path, fake_api: FakeApi
+) -> None:
+    env = make_project(tmp_path, fake_api) | {"NANGO_ACTIVITY_RETENTION_DAYS": "7"}
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+    assert settings.activity_retention_days == 7
+    now = datetime.now(UTC)
+    with ActivityStore.open(settings.database_url) as store:
+        ids = {
+            age: store.start_operation(
+                environment="dev",
+                type="proxy",
+                integration_id="fake",
+                connection_id="c1",
+                script=None,
+                title=f"{age} days old",
+                started_at=now - timedelta(days=age),
+            )
+            for age in (30, 8, 6)
+        }
+    service = Service.open(settings, tick_s=0.05)
+    await service.start()
+    try:
+        store = service.activity.store
+        assert store is not None
+        for _ in range(500):
+            if store.get_operation(ids[8]) is None:
+                break
+            await _later()
+        assert store.get_operation(ids[30]) is None
+        assert store.get_operation(ids[8]) is None
+        survivor = store.get_operation(ids[6])
+        # left 'running' by a process that is gone: failed, not running for ever
+        assert survivor is not None and survivor.state == "failed"
+    finally:
+        await service.stop()
+
+
+async def _later() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize(("raw", "days"), [(None, 30), ("0", 0), ("90", 90), (" 7 ", 7)])
+def test_retention_setting(tmp_path: Path, raw: str | None, days: int) -> None:
+    env = {} if raw is None else {"NANGO_ACTIVITY_RETENTION_DAYS": raw}
+    assert load_settings(tmp_path, env).activity_retention_days == days
+
+
+@pytest.mark.parametrize("raw", ["-1", "a week", "1.5"])
+def test_a_bad_retention_setting_is_a_clear_error(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="NANGO_ACTIVITY_RETENTION_DAYS"):
+        load_settings(tmp_path, {"NANGO_ACTIVITY_RETENTION_DAYS": raw})
+
+
+@pytest.mark.anyio
+async def test_webhook_deliveries_are_recorded(tmp_path: Path, fake_api: FakeApi) -> None:
+    env = make_project(tmp_path, fake_api) | {
+        "NANGO_WEBHOOK_URL": fake_api.url_for("/hook?secret=hook-s3cret"),
+        "NANGO_WEBHOOK_RETRY_BASE_S": "0.05",
+        "NANGO_WEBHOOK_RETRY_MAX_S": "0.05",
+    }
+    fake_api.route("/items", flaky_items())
+    answers = iter([500])
+    fake_api.route("/hook", lambda r: (next(answers, 200), {}, {}))
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+    service = Service.open(settings, tick_s=0.05)
+    service.connections.create("fake", "c1", {"type": "API_KEY", "apiKey": API_KEY})
+    await service.start()
+    try:
+        await service.scheduler.trigger(service.scheduler.key("fake", "c1", "items"))
+        store = service.activity.store
+        assert store is not None
+        for _ in range(1000):
+            found = store.list_operations(
+                "dev", types=["webhook"], states=["success", "failed"]
+            ).operations
+            if len(found) == 2:
+                break
+            await _later()
+        failed, delivered = found[1], found[0]
+        assert (failed.state, delivered.state) == ("failed", "success")
+        assert (failed.integration_id, failed.connection_id) == ("fake", "c1")
+        assert failed.script == "items" and failed.error == "HTTP 500"
+        assert failed.title == "sync webhook (Item) to " + fake_api.url_for("/hook?secret=***")
+        detail = store.get_operation(failed.id)
+        assert detail is not None
+        assert [m.message.split(" (")[0] for m in detail.messages] == [
+            f"POST {fake_api.url_for('/hook?secret=***')} 500",
+            "HTTP 500",
+            "another attempt follows",
+        ]
+        assert detail.messages[0].fields["status"] == 500
+        assert delivered.result is not None and delivered.result["attempt"] == 2
+    finally:
+        await service.stop()

@@ -1,0 +1,63 @@
+"""Fixtures of the webhook tests: a database on each backend, Nango's Node client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+NODE_CLIENT = NODE_DIR / "node_modules" / "@nangohq" / "node"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/outbox.db"
+        return
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """``node``, with Nango's pinned client installed in tests/node (``npm ci`` once)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs Node.js (node) to run Nango's Node client")
+    if not NODE_CLIENT.is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("needs npm to install Nango's Node client (npm ci in tests/node)")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"npm ci in tests/node failed:\n{done.stdout}\n{done.stderr}"
+    return node

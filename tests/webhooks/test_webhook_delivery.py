@@ -1,0 +1,181 @@
+"""The delivery worker against a real receiver on 127.0.0.1: retries with growing gaps,
+a stable id, signatures, timeouts, attempts running out, bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from webhook_receiver import Receiver, free_port
+
+from nango_scripts.engine import WebhookDelivery
+from nango_scripts.settings import WebhookSettings
+from nango_scripts.store import OutboxEntry, WebhookOutbox
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "sk_test_webhooks"
+SCOPE = {"environment": "dev", "integration_id": "github", "connection_id": "acme"}
+FAST = WebhookSettings(max_attempts=6, retry_base_s=0.05, retry_max_s=5, timeout_s=2)
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[WebhookOutbox]:
+    with WebhookOutbox.open(f"sqlite:///{tmp_path}/nango.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    with Receiver() as started:
+        yield started
+
+
+def worker(
+    outbox: WebhookOutbox, settings: WebhookSettings = FAST, **kw: object
+) -> WebhookDelivery:
+    options: dict[str, object] = {"jitter": 0.1, "poll_s": 0.2} | kw
+    return WebhookDelivery(outbox, SECRET, settings, **options)  # type: ignore[arg-type]
+
+
+def add(outbox: WebhookOutbox, url: str, body: str = '{"model":"Issue","n":"é"}') -> str:
+    [row_id] = outbox.add([OutboxEntry(url=url, body=body)], **SCOPE)
+    return row_id
+
+
+async def test_500_three_times_then_200_is_accepted_once_with_growing_gaps(
+    outbox: WebhookOutbox, receiver: Receiver
+) -> None:
+    receiver.answers = [500, 500, 500]
+    row_id = add(outbox, receiver.url())
+    delivery = worker(outbox)
+    await delivery.start()
+    try:
+        await receiver.until(1)
+    finally:
+        await delivery.stop()
+    posts = receiver.all()
+    assert [p.status for p in posts] == [500, 500, 500, 200]
+    assert {p.id for p in posts} == {row_id}  # the same id on every retry
+    assert {p.body for p in posts} == {'{"model":"Issue","n":"é"}'.encode()}
+    for post in posts:
+        expected = hmac.new(SECRET.encode(), post.body, hashlib.sha256).hexdigest()
+        assert post.headers["x-nango-hmac-sha256"] == expected
+        assert post.headers["content-type"] == "application/json"
+        assert post.headers["user-agent"].startswith("nango-scripts/")
+    gaps = [b.at - a.at for a, b in itertools.pairwise(posts)]
+    # nominal 0.05, 0.1, 0.2 s, jitter takes at most 10 % off
+    for gap, nominal in zip(gaps, (0.05, 0.1, 0.2), strict=True):
+        assert nominal * 0.9 - 0.005 <= gap < nominal + 0.5, gaps
+    assert gaps[0] < gaps[1] < gaps[2], gaps
+    [row] = outbox.items()
+    assert (row.status, row.attempts) == ("delivered", 4)
+
+
+async def test_out_of_attempts_the_row_is_marked_failed(
+    outbox: WebhookOutbox, receiver: Receiver
+) -> None:
+    receiver.default = 503
+    add(outbox, receiver.url())
+    settings = WebhookSettings(max_attempts=3, retry_base_s=0.02, retry_max_s=1, timeout_s=2)
+    delivery = worker(outbox, settings)
+    await delivery.start()
+    try:
+        while outbox.counts()["failed"] == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # nothing more comes
+    finally:
+        await delivery.stop()
+    assert [p.status for p in receiver.all()] == [503, 503, 503]
+    [row] = outbox.items()
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "HTTP 503")
+
+
+async def test_timeouts_and_network_errors_are_retried(
+    outbox: WebhookOutbox, receiver: Receiver
+) -> None:
+    calls = itertools.count(1)
+
+    def slow_once(body: bytes, headers: dict[str, str]) -> int:
+        if next(calls) == 1:
+            time.sleep(0.6)  # longer than the timeout: the sender gives up
+        return 200
+
+    receiver.decide = slow_once
+    add(outbox, receiver.url())
+    down = add(outbox, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
+    settings = WebhookSettings(max_attempts=5, retry_base_s=0.05, retry_max_s=1, timeout_s=0.2)
+    delivery = worker(outbox, settings)
+    await delivery.start()
+    try:
+        while outbox.counts()["delivered"] == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    finally:
+        await delivery.stop()
+    rows = {r.id: r for r in outbox.items()}
+    assert rows[down].status == "pending" and rows[down].attempts >= 2
+    assert "ConnectError" in (rows[down].last_error or "")
+    accepted = [r for r in rows.values() if r.status == "delivered"]
+    assert [r.attempts for r in accepted] == [2]
+    assert len({p.id for p in receiver.all()}) == 1
+
+
+async def test_a_hanging_receiver_holds_neither_other_receivers_nor_stop(
+    outbox: WebhookOutbox, receiver: Receiver
+) -> None:
+    with Receiver(delay_s=3) as hanging:
+        slow_ids = [add(outbox, hanging.url()) for _ in range(3)]
+        fast_id = add(outbox, receiver.url())
+        settings = WebhookSettings(max_attempts=5, retry_base_s=0.05, retry_max_s=1, timeout_s=10)
+        delivery = worker(outbox, settings, concurrency=4)
+        await delivery.start()
+        started = time.monotonic()
+        await receiver.until(1, timeout_s=2)
+        assert time.monotonic() - started < 1.0
+        await hanging.until_arrived(3)
+        stopping = time.monotonic()
+        await delivery.stop(grace_s=0.1)
+        assert time.monotonic() - stopping < 1.0
+    rows = {r.id: r for r in outbox.items()}
+    assert rows[fast_id].status == "delivered"
+    # the interrupted POSTs went back to the outbox, unsent, their attempt not counted
+    assert [(rows[i].status, rows[i].attempts) for i in slow_ids] == [("pending", 0)] * 3
+    assert all(rows[i].next_attempt_at <= datetime.now(UTC) for i in slow_ids)
+
+
+async def test_concurrency_is_bounded(outbox: WebhookOutbox) -> None:
+    with Receiver(delay_s=0.1) as slow:
+        for _ in range(12):
+            add(outbox, slow.url())
+        delivery = worker(outbox, concurrency=3)
+        await delivery.start()
+        try:
+            await slow.until(12)
+        finally:
+            await delivery.stop()
+    arrivals = sorted(p.at for p in slow.all())
+    # each POST takes 0.1 s: never more than 3 arrive within less than that
+    assert max(sum(1 for t in arrivals if s <= t < s + 0.09) for s in arrivals) == 3
+    assert len(arrivals) == 12
+    assert arrivals[-1] - arrivals[0] >= 0.3  # four waves of three
+
+
+async def test_drain_tries_each_due_row_once_and_leaves_failures(
+    outbox: WebhookOutbox, receiver: Receiver
+) -> None:
+    receiver.answers = [500]
+    first = add(outbox, receiver.url(), '{"n":1}')
+    second = add(outbox, receiver.url(), '{"n":2}')
+    async with worker(outbox) as delivery:
+        report = await delivery.drain()
+    assert (report.delivered, report.retrying, report.failed) == (1, 1, 0)
+    assert len(receiver.all()) == 2
+    rows = {r.id: r for r in outbox.items()}
+    assert {rows[first].status, rows[second].status} == {"pending", "delivered"}

@@ -1,0 +1,176 @@
+"""A user's backend for webhook tests: a real threaded HTTP server on 127.0.0.1.
+
+``answers`` scripts the status codes (one per request, then ``default``); ``delay_s``
+makes it slow. Every POST is recorded with its arrival time, raw body and headers.
+It can listen on a port chosen in advance, so a test can start it after the service
+(a receiver that was down and comes back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+__all__ = ["Delivery", "Receiver", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST as the receiver saw it."""
+
+    at: float
+    """``time.monotonic()`` on arrival."""
+    path: str
+    headers: dict[str, str]
+    """Names lower-cased."""
+    body: bytes
+    status: int
+    """What the receiver answered."""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def id(self) -> str:
+        return self.headers["x-nango-webhook-id"]
+
+
+class Receiver:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        answers: list[int] | None = None,
+        default: int = 200,
+        delay_s: float = 0.0,
+        decide: Callable[[bytes, dict[str, str]], int] | None = None,
+    ) -> None:
+        self.port = port if port is not None else free_port()
+        self.answers = list(answers or [])
+        self.default = default
+        self.delay_s = delay_s
+        self.decide = decide
+        """When given, it picks every status (``answers`` is then unused)."""
+        self.deliveries: list[Delivery] = []
+        """Answered POSTs, in the order they were answered."""
+        self.arrivals: list[float] = []
+        """Arrival times of every POST, answered or not yet."""
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def accepted(self) -> list[Delivery]:
+        with self._lock:
+            return [d for d in self.deliveries if 200 <= d.status < 300]
+
+    def all(self) -> list[Delivery]:
+        with self._lock:
+            return list(self.deliveries)
+
+    def wait_for(self, count: int, timeout_s: float = 10.0, *, accepted: bool = True) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.accepted() if accepted else self.all()) < count:
+            if time.monotonic() > deadline:
+                got = len(self.accepted() if accepted else self.all())
+                raise AssertionError(f"expected {count} deliveries, got {got}")
+            time.sleep(0.01)
+
+    async def until(self, count: int, timeout_s: float = 10.0, *, accepted: bool = True) -> None:
+        """:meth:`wait_for` for async tests: the event loop goes on meanwhile."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.accepted() if accepted else self.all()) < count:
+            if time.monotonic() > deadline:
+                got = len(self.accepted() if accepted else self.all())
+                raise AssertionError(f"expected {count} deliveries, got {got}")
+            await asyncio.sleep(0.005)
+
+    async def until_arrived(self, count: int, timeout_s: float = 10.0) -> None:
+        """Wait until ``count`` POSTs arrived, answered or not."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                if len(self.arrivals) >= count:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} POSTs to arrive")
+            await asyncio.sleep(0.005)
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                arrived = time.monotonic()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver._lock:
+                    receiver.arrivals.append(arrived)
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
+                if receiver.decide is not None:  # outside the lock: it may sleep
+                    status = receiver.decide(body, headers)
+                else:
+                    with receiver._lock:
+                        status = receiver.answers.pop(0) if receiver.answers else receiver.default
+                with receiver._lock:
+                    receiver.deliveries.append(Delivery(arrived, self.path, headers, body, status))
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender gave up (its timeout) before the answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

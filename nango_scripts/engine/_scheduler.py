@@ -1,5 +1,7 @@
 """The in-process scheduler: every enabled sync, for every connection, at its frequency.
 
+- A sync can be switched off as a whole (:meth:`Scheduler.set_enabled`, the Activity
+  page's toggle): its schedules are then never due, whatever their connection.
 - A schedule per (connection, sync) lives in the database (``ScheduleStore``); a sync
   with ``auto_start`` gets a started one when its connection or script appears.
 - At most one active run per (connection, sync): a trigger during a run leaves one
@@ -279,6 +281,21 @@ class Scheduler:
             when = max(now, last.started_at + timedelta(seconds=schedule.frequency_seconds))
         await asyncio.to_thread(self.schedules.set_status, key, "STARTED", next_run_at=when)
         self._wake.set()
+
+    async def set_enabled(self, integration_id: str, sync_name: str, enabled: bool) -> None:
+        """The Scripts view's toggle: off, the sync is scheduled for no connection of the
+        integration (those created later included) and waiting triggers are dropped; a
+        run in progress finishes. On, schedules whose time has passed are due at once."""
+        self.require_sync(integration_id, sync_name)
+        await asyncio.to_thread(
+            self.schedules.set_enabled, self.environment, integration_id, sync_name, enabled
+        )
+        self._wake.set()
+
+    async def is_enabled(self, integration_id: str, sync_name: str) -> bool:
+        return await asyncio.to_thread(
+            self.schedules.is_enabled, self.environment, integration_id, sync_name
+        )
 
     async def cancel(self, key: ScheduleKey, *, reason: str = "cancelled") -> bool:
         task = self._active.get(key)

@@ -4,6 +4,7 @@ definitions of the actions (``format=openai``)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -84,7 +85,7 @@ def _definitions(models: list[type[BaseModel]]) -> dict[str, Any]:
     return {"definitions": definitions}
 
 
-def _config(spec: ScriptSpec, deployed: str | None) -> ScriptConfig:
+def _config(spec: ScriptSpec, deployed: str | None, enabled: bool = True) -> ScriptConfig:
     if isinstance(spec, SyncSpec):
         models = list(spec.models)
         return ScriptConfig(
@@ -101,7 +102,7 @@ def _config(spec: ScriptSpec, deployed: str | None) -> ScriptConfig:
             input=spec.metadata.__name__ if spec.metadata is not None else None,
             version=spec.version,
             last_deployed=deployed,
-            enabled=True,
+            enabled=enabled,
             webhookSubscriptions=[],
             json_schema=_definitions(
                 models + ([spec.metadata] if spec.metadata is not None else [])
@@ -137,7 +138,9 @@ def _config(spec: ScriptSpec, deployed: str | None) -> ScriptConfig:
 
 
 def _integrations(service: Service) -> list[IntegrationScripts]:
+    """Reads the sync toggles: call it in a worker thread."""
     deployed = iso(datetime.now(UTC))
+    disabled = service.schedules.disabled_syncs(service.environment)
     grouped: dict[str, list[ScriptSpec]] = {}
     for spec in service.project.scripts:
         grouped.setdefault(str(spec.integration), []).append(spec)
@@ -150,7 +153,11 @@ def _integrations(service: Service) -> list[IntegrationScripts]:
                 {
                     "providerConfigKey": integration_id,
                     "provider": provider.name if provider is not None else integration_id,
-                    "syncs": [_config(s, deployed) for s in specs if isinstance(s, SyncSpec)],
+                    "syncs": [
+                        _config(s, deployed, (integration_id, s.name) not in disabled)
+                        for s in specs
+                        if isinstance(s, SyncSpec)
+                    ],
                     "actions": [_config(s, deployed) for s in specs if isinstance(s, ActionSpec)],
                     "on-events": [],
                 }
@@ -195,4 +202,5 @@ async def scripts_config(
 ) -> JSONResponse:
     if format == "openai":
         return JSONResponse(OpenAIFunctions(data=_openai(service)).model_dump(mode="json"))
-    return JSONResponse([i.model_dump(mode="json", by_alias=True) for i in _integrations(service)])
+    integrations = await asyncio.to_thread(_integrations, service)
+    return JSONResponse([i.model_dump(mode="json", by_alias=True) for i in integrations])

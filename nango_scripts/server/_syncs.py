@@ -20,7 +20,7 @@ from nango_scripts.server._common import (
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError
 from nango_scripts.store import RecordScope, ScheduleKey
 
-__all__ = ["router"]
+__all__ = ["refuse_disabled", "router"]
 
 router = APIRouter(tags=["syncs"], responses=ERROR_RESPONSES)
 
@@ -144,6 +144,19 @@ def _resolve_syncs(
     return chosen
 
 
+async def refuse_disabled(service: Service, integration_id: str, specs: list[SyncSpec]) -> None:
+    """A sync switched off in the Scripts view runs neither on schedule nor on demand."""
+    disabled = await asyncio.to_thread(service.schedules.disabled_syncs, service.environment)
+    off = [s.name for s in specs if (integration_id, s.name) in disabled]
+    if off:
+        raise ApiError(
+            400,
+            "sync_disabled",
+            f"Sync(s) {', '.join(off)} of integration '{integration_id}' are disabled:"
+            " switch them on in the Scripts view of the Activity page first.",
+        )
+
+
 async def _connection_ids(
     service: Service, integration_id: str, connection_id: str | None, *, status: int
 ) -> list[str]:
@@ -180,6 +193,7 @@ async def trigger_sync(
         reset = True
     require_integration(service, integration_id)
     specs = _resolve_syncs(service, integration_id, body.syncs)
+    await refuse_disabled(service, integration_id, specs)
     connection_ids = await _connection_ids(
         service, integration_id, body.connection_id or header_connection, status=404
     )
@@ -222,10 +236,11 @@ def _status(service: Service, key: ScheduleKey, spec: SyncSpec) -> SyncStatus:
     schedule = service.schedules.get(key)
     last = service.schedules.latest_run(key)
     finished = service.schedules.latest_run(key, finished=True)
+    enabled = service.schedules.is_enabled(key.environment, key.integration_id, key.sync_name)
     status: SyncStatusName
     if service.scheduler.is_running(key):
         status = "RUNNING"
-    elif schedule is None:
+    elif schedule is None or not enabled:
         status = "STOPPED"
     elif schedule.status == "PAUSED":
         status = "PAUSED"
@@ -250,7 +265,9 @@ def _status(service: Service, key: ScheduleKey, spec: SyncSpec) -> SyncStatus:
         status=status,
         type="INCREMENTAL" if last is not None and last.run_type == "INCREMENTAL" else "INITIAL",
         finishedAt=iso(finished.finished_at) if finished is not None else None,
-        nextScheduledSyncAt=iso(schedule.next_run_at) if schedule is not None else None,
+        nextScheduledSyncAt=(
+            iso(schedule.next_run_at) if schedule is not None and enabled else None
+        ),
         frequency=(schedule.frequency_override if schedule is not None else None) or spec.frequency,
         latestResult=latest,
         latestExecutionStatus=_EXECUTION_STATUS.get(last.status) if last is not None else None,

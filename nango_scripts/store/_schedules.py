@@ -168,15 +168,62 @@ class ScheduleStore:
         return [_schedule(r) for r in rows]
 
     def due(self, now: datetime) -> builtins.list[Schedule]:
-        """Started schedules whose time has come, and any with a trigger waiting."""
+        """Started schedules whose time has come, and any with a trigger waiting; never
+        those of a sync switched off (:meth:`set_enabled`)."""
         with self._db.lock:
             rows = self._db.query(
-                f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules WHERE pending_trigger = 1"
-                " OR (status = 'STARTED' AND next_run_at IS NOT NULL AND next_run_at <= ?)"
+                f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules s WHERE (pending_trigger = 1"
+                " OR (status = 'STARTED' AND next_run_at IS NOT NULL AND next_run_at <= ?))"
+                " AND NOT EXISTS (SELECT 1 FROM sync_toggles t WHERE t.enabled = 0"
+                " AND t.environment = s.environment AND t.integration_id = s.integration_id"
+                " AND t.sync_name = s.sync_name)"
                 " ORDER BY next_run_at",
                 (timestamp(now),),
             )
         return [_schedule(r) for r in rows]
+
+    # -- the per-sync toggle ------------------------------------------------------------------
+
+    def set_enabled(
+        self, environment: str, integration_id: str, sync_name: str, enabled: bool
+    ) -> None:
+        """Switch a sync on or off for every connection of its integration, present and
+        future. Switching off also drops triggers still waiting: nothing of it runs until
+        it is switched on again, when schedules whose time has passed are due at once."""
+        where = (environment, integration_id, sync_name)
+        with self._db.transaction() as db:
+            db.execute(
+                "INSERT INTO sync_toggles (environment, integration_id, sync_name, enabled,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (environment, integration_id, sync_name)"
+                " DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+                (*where, 1 if enabled else 0, timestamp()),
+            )
+            if not enabled:
+                db.execute(
+                    "UPDATE sync_schedules SET pending_trigger = 0 WHERE environment = ?"
+                    " AND integration_id = ? AND sync_name = ?",
+                    where,
+                )
+
+    def is_enabled(self, environment: str, integration_id: str, sync_name: str) -> bool:
+        with self._db.lock:
+            row = self._db.one(
+                "SELECT enabled FROM sync_toggles WHERE environment = ? AND integration_id = ?"
+                " AND sync_name = ?",
+                (environment, integration_id, sync_name),
+            )
+        return row is None or bool(row[0])
+
+    def disabled_syncs(self, environment: str) -> set[tuple[str, str]]:
+        """(integration id, sync name) of every sync switched off."""
+        with self._db.lock:
+            rows = self._db.query(
+                "SELECT integration_id, sync_name FROM sync_toggles WHERE environment = ?"
+                " AND enabled = 0",
+                (environment,),
+            )
+        return {(r[0], r[1]) for r in rows}
 
     def _update(self, key: ScheduleKey, assignments: str, values: tuple[Any, ...]) -> None:
         with self._db.transaction() as db:

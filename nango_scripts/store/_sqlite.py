@@ -219,6 +219,19 @@ WEBHOOKS_SQL: Final = """
     ALTER TABLE connections ADD COLUMN webhook_url_override TEXT;
 """
 
+# The Scripts view's toggle: a sync switched off is not scheduled for any connection of
+# its integration (those created later included) until switched on. No row: enabled.
+SYNC_TOGGLES_SQL: Final = """
+    CREATE TABLE sync_toggles (
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        sync_name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (environment, integration_id, sync_name)
+    );
+"""
+
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -262,6 +275,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(4, "actions", ACTIONS_SQL),
     Migration(5, "webhooks", WEBHOOKS_SQL),
     Migration(6, "activity", ACTIVITY_SQLITE, postgres=ACTIVITY_POSTGRES),
+    Migration(7, "sync toggles", SYNC_TOGGLES_SQL),
 )
 
 

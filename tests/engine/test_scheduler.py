@@ -255,3 +255,30 @@ async def test_removing_a_connection_forgets_its_schedules_and_records(harness: 
     await harness.scheduler.remove_connection("fake", "c1")
     assert harness.schedules.list("dev", "fake", "c1") == []
     assert (await harness.records.count_records(scope, "Item"))["live"] == 0
+
+
+async def test_a_sync_switched_off_runs_for_no_connection_until_switched_on(
+    harness: Harness,
+) -> None:
+    await harness.runs(1)  # items for c1
+    await harness.scheduler.set_enabled("fake", "items", False)
+    assert not await harness.scheduler.is_enabled("fake", "items")
+
+    # c1's next run is due, and a connection created now gets a schedule due at once:
+    # neither runs. The manual sync of the new connection, started in the same tick,
+    # shows that the scheduler did look.
+    harness.scheduler.connections.create("fake", "c2", {})
+    await harness.scheduler.ensure_schedules("fake", "c2")
+    harness.clock.now += timedelta(hours=2)
+    await harness.scheduler.resume(harness.key("manual", "c2"))
+    await harness.runs(2)
+    await harness.scheduler.wait_idle()
+    assert [f.key for f in harness.finished] == [harness.key(), harness.key("manual", "c2")]
+    assert harness.schedules.due(harness.clock.now) == []
+
+    await harness.scheduler.set_enabled("fake", "items", True)
+    assert await harness.scheduler.is_enabled("fake", "items")
+    await harness.runs(4)
+    assert {f.key for f in harness.finished[2:]} == {harness.key(), harness.key("items", "c2")}
+    # the toggle is the sync's, not the environment's: the manual sync was never touched
+    assert harness.schedules.disabled_syncs("dev") == set()

@@ -215,3 +215,33 @@ async def test_update_connection_frequency(harness: Harness) -> None:
     absent = await harness.client.put("/sync/update-connection-frequency", json=missing)
     assert absent.status_code == 400
     assert "frequency" in absent.json()["error"]["message"]
+
+
+async def test_a_disabled_sync_is_stopped_refuses_triggers_and_says_so(harness: Harness) -> None:
+    start = {"syncs": ["items"], "provider_config_key": "fake", "connection_id": "c1"}
+    assert (await harness.client.post("/sync/start", json=start)).status_code == 200
+    [started] = await status(harness, connection_id="c1")
+    assert started["nextScheduledSyncAt"] is not None
+    await eventually(
+        lambda: bool(harness.service.schedules.latest_run(harness.key(), finished=True))
+    )
+    await harness.service.scheduler.wait_idle()
+    await harness.service.scheduler.set_enabled("fake", "items", False)
+
+    [stopped] = await status(harness, connection_id="c1")
+    assert (stopped["status"], stopped["nextScheduledSyncAt"]) == ("STOPPED", None)
+    refused = await harness.client.post("/sync/trigger", json=start)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "sync_disabled"
+    assert "items" in refused.json()["error"]["message"]
+    config = (await harness.client.get("/scripts/config")).json()
+    [fake] = [i for i in config if i["providerConfigKey"] == "fake"]
+    assert [(s["name"], s["enabled"]) for s in fake["syncs"]] == [("items", False)]
+
+    await harness.service.scheduler.set_enabled("fake", "items", True)
+    [again] = await status(harness, connection_id="c1")
+    assert again["status"] != "STOPPED" and again["nextScheduledSyncAt"] is not None
+    await harness.run_items()
+    config = (await harness.client.get("/scripts/config")).json()
+    [fake] = [i for i in config if i["providerConfigKey"] == "fake"]
+    assert [(s["name"], s["enabled"]) for s in fake["syncs"]] == [("items", True)]

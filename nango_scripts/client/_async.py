@@ -21,6 +21,7 @@ from nango_scripts.client._models import (
     RecordsPage,
     SyncStatus,
 )
+from nango_scripts.client._operations import NOT_GIVEN, NotGiven
 
 __all__ = ["AsyncNango"]
 
@@ -330,10 +331,34 @@ class AsyncNango(NangoBase):
         credentials: Mapping[str, Any],
         *,
         metadata: Mapping[str, Any] | None = None,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
     ) -> ConnectionDetails:
         return await self._driver.run(
             self._ops.import_connection(
-                provider_config_key, connection_id, credentials, metadata=metadata
+                provider_config_key,
+                connection_id,
+                credentials,
+                metadata=metadata,
+                webhook_url_override=webhook_url_override,
+            )
+        )
+
+    async def patch_connection(
+        self,
+        provider_config_key: str,
+        connection_id: str,
+        *,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
+        end_user: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        await self._driver.run(
+            self._ops.patch_connection(
+                provider_config_key,
+                connection_id,
+                webhook_url_override=webhook_url_override,
+                end_user=end_user,
+                tags=tags,
             )
         )
 

@@ -3,10 +3,11 @@ parsing of the answer (see docs/nango-node-client.md for the wire contract)."""
 
 from __future__ import annotations
 
+import enum
 import json as jsonlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -28,7 +29,7 @@ from nango_scripts.client._models import (
     SyncStatus,
 )
 
-__all__ = ["Operations", "ParamValue", "ProxyParams"]
+__all__ = ["NOT_GIVEN", "NotGiven", "Operations", "ParamValue", "ProxyParams"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +39,15 @@ ProxyParams = (
 )
 
 _NO_BODY: Any = object()
+
+
+class NotGiven(enum.Enum):
+    """The default of an optional field a PATCH leaves out (``None`` would clear it)."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 
 
 def _json_default(value: Any) -> Any:
@@ -537,6 +547,7 @@ class Operations:
         credentials: Mapping[str, Any],
         *,
         metadata: Mapping[str, Any] | None = None,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
     ) -> Flow[ConnectionDetails]:
         _required(provider_config_key=provider_config_key)
         body: dict[str, Any] = {"provider_config_key": provider_config_key}
@@ -545,8 +556,33 @@ class Operations:
         body["credentials"] = dict(credentials)
         if metadata is not None:
             body["metadata"] = dict(metadata)
+        if webhook_url_override is not NOT_GIVEN:
+            body["webhook_url_override"] = webhook_url_override
         request = self._request("POST", "/connections", body=body)
         return self._call(request, _model(ConnectionDetails))
+
+    def patch_connection(
+        self,
+        provider_config_key: str,
+        connection_id: str,
+        *,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
+        end_user: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Flow[None]:
+        """``PATCH /connections/{id}`` as the Node client's ``patchConnection``: only the
+        fields given are sent (``webhook_url_override=None`` sends null: remove it)."""
+        _required(provider_config_key=provider_config_key, connection_id=connection_id)
+        body: dict[str, Any] = {}
+        if end_user is not None:
+            body["end_user"] = dict(end_user)
+        if tags is not None:
+            body["tags"] = dict(tags)
+        if webhook_url_override is not NOT_GIVEN:
+            body["webhook_url_override"] = webhook_url_override
+        path = f"/connections/{quote(connection_id, safe='')}"
+        params = [("provider_config_key", provider_config_key)]
+        return self._call(self._request("PATCH", path, params=params, body=body), _ignore)
 
     def delete_connection(self, provider_config_key: str, connection_id: str) -> Flow[None]:
         _required(provider_config_key=provider_config_key, connection_id=connection_id)

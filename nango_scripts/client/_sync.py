@@ -21,6 +21,7 @@ from nango_scripts.client._models import (
     RecordsPage,
     SyncStatus,
 )
+from nango_scripts.client._operations import NOT_GIVEN, NotGiven
 
 __all__ = ["Nango"]
 
@@ -343,11 +344,39 @@ class Nango(NangoBase):
         credentials: Mapping[str, Any],
         *,
         metadata: Mapping[str, Any] | None = None,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
     ) -> ConnectionDetails:
-        """Create (or override) a connection from credentials (``POST /connections``)."""
+        """Create (or override) a connection from credentials (``POST /connections``);
+        ``webhook_url_override`` sends its webhooks to that URL (None: the environment's)."""
         return self._driver.run(
             self._ops.import_connection(
-                provider_config_key, connection_id, credentials, metadata=metadata
+                provider_config_key,
+                connection_id,
+                credentials,
+                metadata=metadata,
+                webhook_url_override=webhook_url_override,
+            )
+        )
+
+    def patch_connection(
+        self,
+        provider_config_key: str,
+        connection_id: str,
+        *,
+        webhook_url_override: str | NotGiven | None = NOT_GIVEN,
+        end_user: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """Change a connection (``PATCH /connections/{id}``): only what is given.
+        ``webhook_url_override``: a URL for its webhooks, or None to go back to the
+        environment's. ``end_user`` and ``tags`` are Nango Cloud's (refused by serve)."""
+        self._driver.run(
+            self._ops.patch_connection(
+                provider_config_key,
+                connection_id,
+                webhook_url_override=webhook_url_override,
+                end_user=end_user,
+                tags=tags,
             )
         )
 

@@ -4,6 +4,10 @@ delete; and their metadata (``/connections/metadata``: get, set, merge).
 Credentials are encrypted at rest by the connection store and returned only by
 ``GET /connections/{id}`` and the import's answer, as Nango does. Creating a connection
 adds its schedules; deleting one stops its runs and removes its records first.
+
+``webhook_url_override`` (Nango's field on ``PATCH /connections/{id}``, also taken by the
+import) sends the connection's webhooks to that URL instead of the environment's;
+``null`` or ``""`` goes back to them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +34,12 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["connections"], responses=ERROR_RESPONSES)
 
-_UNSUPPORTED = ("connection_config", "end_user", "tags", "webhook_url_override")
+_UNSUPPORTED = ("connection_config", "end_user", "tags")
+_MAX_URL_LENGTH = 2048
+_OVERRIDE_DESCRIPTION = (
+    "Send this connection's webhooks to this http(s) URL instead of the environment's"
+    " primary and secondary URLs; null or empty goes back to them"
+)
 
 
 class ConnectionItem(BaseModel):
@@ -75,6 +85,10 @@ class CreateConnection(BaseModel):
     connection_config: dict[str, Any] | None = None
     end_user: dict[str, Any] | None = None
     tags: dict[str, str] | None = None
+    webhook_url_override: str | None = Field(
+        default=None,
+        description=_OVERRIDE_DESCRIPTION + " (nango-scripts' addition: left out, kept as is)",
+    )
 
 
 class PatchConnection(BaseModel):
@@ -85,7 +99,7 @@ class PatchConnection(BaseModel):
     )
     end_user: dict[str, Any] | None = None
     tags: dict[str, str] | None = None
-    webhook_url_override: str | None = None
+    webhook_url_override: str | None = Field(default=None, description=_OVERRIDE_DESCRIPTION)
 
 
 class MetadataBody(BaseModel):
@@ -143,7 +157,13 @@ def _public_credentials(credentials: Mapping[str, Any], *, refresh_token: bool) 
     return shown
 
 
-def _full(service: Service, c: Connection, *, refresh_token: bool = False) -> ConnectionFull:
+def _full(
+    service: Service,
+    c: Connection,
+    *,
+    webhook_url_override: str | None,
+    refresh_token: bool = False,
+) -> ConnectionFull:
     return ConnectionFull(
         id=_number(c.environment, c.integration_id, c.connection_id),
         connection_id=c.connection_id,
@@ -154,7 +174,7 @@ def _full(service: Service, c: Connection, *, refresh_token: bool = False) -> Co
         tags={},
         metadata=dict(c.metadata) or None,
         connection_config={},
-        webhook_url_override=None,
+        webhook_url_override=webhook_url_override,
         created_at=iso(c.created_at) or "",
         updated_at=iso(c.updated_at) or "",
         last_fetched_at=iso(datetime.now(UTC)) or "",
@@ -170,6 +190,51 @@ def _refuse_unsupported(body: BaseModel) -> None:
                 "invalid_body",
                 f"{name} is not supported by nango-scripts (leave it out or empty).",
             )
+
+
+def _webhook_url_override(body: BaseModel) -> tuple[bool, str | None]:
+    """``(given, url)``: whether the body sets the override, and to what (None: remove).
+
+    Only an absolute http(s) URL with a host is taken: a 400 naming the field otherwise.
+    """
+    if "webhook_url_override" not in body.model_fields_set:
+        return False, None
+    raw: str | None = getattr(body, "webhook_url_override", None)
+    url = (raw or "").strip()
+    if not url:
+        return True, None
+    problem = None
+    if len(url) > _MAX_URL_LENGTH:
+        problem = f"is longer than {_MAX_URL_LENGTH} characters"
+    elif any(ch.isspace() or ord(ch) < 32 for ch in url):
+        problem = "contains spaces or control characters"
+    else:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            _ = parts.port  # raises on a port that is not a number
+        except ValueError as exc:
+            problem = f"is not a URL ({exc})"
+        else:
+            if parts.scheme.lower() not in ("http", "https"):
+                problem = "must start with http:// or https://"
+            elif not host:
+                problem = "has no host"
+    if problem is not None:
+        shown = url if len(url) <= 100 else url[:100] + "..."
+        raise ApiError(
+            400,
+            "invalid_body",
+            f"webhook_url_override {problem}: {shown!r}."
+            " Give an http(s) URL such as https://example.com/nango-webhook, or null to remove it.",
+        )
+    return True, url
+
+
+async def _override_of(service: Service, c: Connection) -> str | None:
+    return await asyncio.to_thread(
+        service.connections.get_webhook_url_override, c.integration_id, c.connection_id
+    )
 
 
 async def _get(service: Service, connection_id: str, integration_id: str | None) -> Connection:
@@ -228,6 +293,7 @@ async def list_connections(
 )
 async def create_connection(service: ServiceDep, body: CreateConnection) -> ConnectionFull:
     _refuse_unsupported(body)
+    set_override, override = _webhook_url_override(body)
     integration_id = body.provider_config_key
     if integration_id not in service.settings.integrations:
         known = ", ".join(sorted(service.settings.integrations)) or "none"
@@ -243,26 +309,35 @@ async def create_connection(service: ServiceDep, body: CreateConnection) -> Conn
     def upsert() -> tuple[Connection, bool]:
         try:
             made = store.create(integration_id, connection_id, body.credentials, body.metadata)
-            return made, True
+            created = True
         except ConnectionExistsError:
             store.update_credentials(integration_id, connection_id, body.credentials)
             if body.metadata is not None:
                 store.set_metadata(integration_id, connection_id, body.metadata)
-            return store.get(integration_id, connection_id), False
+            made, created = store.get(integration_id, connection_id), False
+        if set_override:
+            store.set_webhook_url_override(integration_id, connection_id, override)
+        return made, created
 
     try:
         connection, created = await asyncio.to_thread(upsert)
     except ConfigError as exc:  # a connection id the store refuses (control characters...)
         raise ApiError(400, "invalid_body", exc.message) from None
+    fields: dict[str, Any] = {
+        "auth_type": connection.auth_type,
+        "metadata_keys": sorted(body.metadata or {}),
+    }
+    if set_override:
+        fields["webhook_url_override"] = "set" if override else "removed"
     await _record_change(
         service,
         integration_id,
         connection_id,
         "created" if created else "imported again (credentials replaced)",
-        {"auth_type": connection.auth_type, "metadata_keys": sorted(body.metadata or {})},
+        fields,
     )
     await service.scheduler.ensure_schedules(integration_id, connection_id)
-    return _full(service, connection)
+    return _full(service, connection, webhook_url_override=await _override_of(service, connection))
 
 
 async def _record_change(
@@ -380,7 +455,12 @@ async def get_connection(
     refresh_github_app_jwt_token: bool = False,
 ) -> ConnectionFull:
     connection = await _get(service, connection_id, provider_config_key)
-    return _full(service, connection, refresh_token=refresh_token)
+    return _full(
+        service,
+        connection,
+        webhook_url_override=await _override_of(service, connection),
+        refresh_token=refresh_token,
+    )
 
 
 @router.patch(
@@ -393,6 +473,7 @@ async def patch_connection(
     provider_config_key: Annotated[str | None, Query(min_length=1)] = None,
 ) -> Success:
     _refuse_unsupported(body)
+    set_override, override = _webhook_url_override(body)
     connection = await _get(service, connection_id, provider_config_key)
     if body.credentials is not None:
         await asyncio.to_thread(
@@ -403,6 +484,20 @@ async def patch_connection(
         )
         await _record_change(
             service, connection.integration_id, connection.connection_id, "credentials replaced"
+        )
+    if set_override:
+        await asyncio.to_thread(
+            service.connections.set_webhook_url_override,
+            connection.integration_id,
+            connection.connection_id,
+            override,
+        )
+        # The URL itself stays out of the log: it may carry a token in its query.
+        await _record_change(
+            service,
+            connection.integration_id,
+            connection.connection_id,
+            "webhook URL override " + ("set" if override else "removed"),
         )
     return Success(success=True)
 

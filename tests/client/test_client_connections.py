@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import anyio.to_thread
 import pytest
 from server_harness import API_KEY, Harness
 
@@ -12,6 +13,7 @@ from nango_scripts.client import (
     Connection,
     ConnectionDetails,
     Integration,
+    Nango,
     NangoBadRequestError,
     NangoNotFoundError,
 )
@@ -72,6 +74,31 @@ async def test_import_without_an_id_and_an_oauth2_token(
     with pytest.raises(NangoBadRequestError) as bad:
         await anango.import_connection("fake", "c3", {"type": "BASIC"})
     assert bad.value.code == "invalid_body"
+
+
+async def test_the_webhook_url_override_on_import_and_patch(
+    harness: Harness, anango: AsyncNango, nango: Nango
+) -> None:
+    made = await anango.import_connection(
+        "fake", "c2", {"type": "API_KEY", "apiKey": "k2"}, webhook_url_override="https://a.test/h"
+    )
+    assert made.webhook_url_override == "https://a.test/h"
+    await anango.patch_connection("fake", "c2", webhook_url_override="https://b.test/h")
+    assert (await anango.get_connection("fake", "c2")).webhook_url_override == "https://b.test/h"
+    await anango.patch_connection("fake", "c2")  # nothing given: nothing changes
+    assert harness.service.connections.get_webhook_url_override("fake", "c2") == (
+        "https://b.test/h"
+    )
+    await anyio.to_thread.run_sync(
+        lambda: nango.patch_connection("fake", "c2", webhook_url_override=None)
+    )
+    assert (await anango.get_connection("fake", "c2")).webhook_url_override is None
+    with pytest.raises(NangoBadRequestError) as bad:
+        await anango.patch_connection("fake", "c2", webhook_url_override="mailto:me@a.test")
+    assert bad.value.code == "invalid_body"
+    assert "webhook_url_override" in bad.value.message
+    with pytest.raises(NangoBadRequestError):  # Nango Cloud's fields, refused by serve
+        await anango.patch_connection("fake", "c2", tags={"team": "a"})
 
 
 async def test_metadata_set_update_get(harness: Harness, anango: AsyncNango) -> None:

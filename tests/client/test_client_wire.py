@@ -149,6 +149,19 @@ def test_connection_calls(wire: Recorder, nango: Nango) -> None:
         "DELETE",
         b"/connections/c%2F1?provider_config_key=p",
     )
+    nango.patch_connection("p", "c/1", webhook_url_override="https://h.test/x")
+    assert (wire.last.method, wire.last.url.raw_path, wire.last.content) == (
+        "PATCH",
+        b"/connections/c%2F1?provider_config_key=p",
+        b'{"webhook_url_override":"https://h.test/x"}',
+    )
+    nango.patch_connection("p", "c1", webhook_url_override=None, tags={"t": "1"})
+    assert wire.last.content == b'{"tags":{"t":"1"},"webhook_url_override":null}'
+    wire.reply = lambda _: httpx.Response(200, json={**details, "credentials": {}})
+    nango.import_connection("p", "c1", {}, webhook_url_override="https://h.test/y")
+    assert wire.body()["webhook_url_override"] == "https://h.test/y"
+    nango.import_connection("p", "c1", {})
+    assert "webhook_url_override" not in wire.body()
     wire.reply = lambda _: httpx.Response(200, json={"connections": []})
     nango.list_connections(integration_id=["a", "b"], limit=10)
     assert wire.last.url.query == b"integrationId=a%2Cb&limit=10"

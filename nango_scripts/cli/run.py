@@ -62,12 +62,15 @@ def run_cmd(
         sync_run = SyncRun(
             found.settings, found.spec, found.provider, found.connection, records, connections
         )
-        sync_run.activity = ActivityRecorder(activity)  # the run shows in serve's Activity log
+        # The run and its webhook deliveries show in serve's Activity log.
+        sync_run.activity = ActivityRecorder(activity)
         result = asyncio.run(sync_run.run(full=full, on_log=print_log))
-    if sync_run.last_run_id is not None:
-        sent = asyncio.run(send_run_webhooks(found.settings, sync_run.last_run_id))
-        if sent is not None:
-            _report_webhooks(sent)
+        if sync_run.last_run_id is not None:
+            sent = asyncio.run(
+                send_run_webhooks(found.settings, sync_run.last_run_id, activity=sync_run.activity)
+            )
+            if sent is not None:
+                _report_webhooks(sent)
     counts = {
         model: {
             "added": c.added,

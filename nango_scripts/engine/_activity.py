@@ -311,9 +311,11 @@ class ActivityRecorder:
         credentials: Mapping[str, Any] | None = None,
         state: Literal["waiting", "running"] = "running",
         live: bool = True,
+        started_at: datetime | None = None,
     ) -> OperationRecorder:
         """Open an operation. ``credentials``: what to mask in everything it records;
-        ``live``: flush messages while it runs (else only at the end, for short ones)."""
+        ``live``: flush messages while it runs (else only at the end, for short ones);
+        ``started_at``: when it began, if before now."""
         scrubber = SecretScrubber(credentials)
         operation_id: str | None = None
         if self.store is not None:
@@ -327,6 +329,7 @@ class ActivityRecorder:
                     script=script,
                     title=scrubber.text(title),
                     state=state,
+                    started_at=started_at,
                 )
             except Exception as exc:
                 logger.warning("activity log: %s %r not recorded: %s", type, title, exc)
@@ -355,8 +358,10 @@ class ActivityRecorder:
         error: str | None = None,
         result: Mapping[str, Any] | None = None,
         credentials: Mapping[str, Any] | None = None,
+        started_at: datetime | None = None,
     ) -> str | None:
-        """A finished operation at once (a connection change, a webhook delivery); its id."""
+        """A finished operation at once (a connection change, a webhook delivery); its id.
+        ``started_at``: when it began (its duration runs from there), else now."""
         operation = await self.operation(
             environment=environment,
             type=type,
@@ -366,6 +371,7 @@ class ActivityRecorder:
             title=title,
             credentials=credentials,
             live=False,
+            started_at=started_at,
         )
         for level, message, fields in messages or ():
             operation.log(level, message, fields)
@@ -412,8 +418,10 @@ class ActivityRecorder:
         retry_in_s: float | None = None,
         will_retry: bool | None = None,
         delivery_id: str | None = None,
+        started_at: datetime | None = None,
     ) -> str | None:
-        """One attempt to deliver a webhook to the user's backend, as its own operation.
+        """One attempt to deliver a webhook to the user's backend, as its own operation,
+        timed from ``started_at`` (when the POST began; else now).
 
         ``status`` is the backend's answer (None: it could not be reached, say why in
         ``error``); 2xx without ``error`` is a success. ``retry_in_s``: the attempt
@@ -470,6 +478,7 @@ class ActivityRecorder:
                 messages=messages,
                 error=error,
                 result={"status": status, "attempt": attempt, "model": model, "event": event},
+                started_at=started_at,
             )
         except Exception as exc:  # pragma: no cover - record() already swallows store errors
             logger.warning("activity log: webhook delivery not recorded: %s", exc)

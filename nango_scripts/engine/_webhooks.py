@@ -499,6 +499,7 @@ class WebhookDelivery:
         headers = webhook_headers(self._secret, body, item.id)
         error: str | None = None
         status: int | None = None
+        began = self._clock()
         started = asyncio.get_running_loop().time()
         try:
             response = await self._http().post(item.url, content=body, headers=headers)
@@ -515,7 +516,7 @@ class WebhookDelivery:
         result = await asyncio.to_thread(self._record, item, error)
         if self.activity is not None:
             took = (asyncio.get_running_loop().time() - started) * 1000
-            await self._record_activity(self.activity, item, status, took, error, result)
+            await self._record_activity(self.activity, item, status, took, error, result, began)
         return result
 
     @staticmethod
@@ -526,6 +527,7 @@ class WebhookDelivery:
         duration_ms: float,
         error: str | None,
         result: Result,
+        began: datetime,
     ) -> None:
         try:
             payload = json.loads(item.body)
@@ -546,6 +548,7 @@ class WebhookDelivery:
             error=error,
             will_retry=None if error is None else result == "retrying",
             delivery_id=item.id,
+            started_at=began,
         )
 
     def _record(self, item: OutboxItem, error: str | None) -> Result:
@@ -585,15 +588,19 @@ async def send_run_webhooks(
     *,
     timeout_s: float | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    activity: ActivityRecorder | None = None,
 ) -> RunDelivery | None:
     """One attempt for each webhook of run ``run_id`` (what ``nango-scripts run`` does
     before it exits); what fails stays in the outbox for ``serve`` to retry. None when
-    the run has no webhooks."""
+    the run has no webhooks. Each attempt is recorded in ``activity``, as ``serve``'s
+    worker records its own."""
     with WebhookOutbox.open(settings.database_url) as outbox:
         if not await asyncio.to_thread(outbox.items, status="pending", run_id=run_id, limit=1):
             return None
         key, created = await asyncio.to_thread(resolve_signing_key, settings, outbox)
-        delivery = WebhookDelivery(outbox, key, settings.webhooks, transport=transport)
+        delivery = WebhookDelivery(
+            outbox, key, settings.webhooks, transport=transport, activity=activity
+        )
         try:
             report = await delivery.drain(
                 run_id=run_id,

@@ -4,13 +4,15 @@ create/delete), and the service prunes what is older than the retention when it 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from activity_harness import API_KEY, flaky_items, make_project
 from click.testing import CliRunner
-from fakeapi import FakeApi
+from fakeapi import FakeApi, Received
 
 from nango_scripts.cli.main import cli
 from nango_scripts.engine import Service
@@ -151,3 +153,59 @@ async def test_webhook_deliveries_are_recorded(tmp_path: Path, fake_api: FakeApi
         assert delivered.result is not None and delivered.result["attempt"] == 2
     finally:
         await service.stop()
+
+
+def test_cli_run_records_its_webhook_deliveries(tmp_path: Path, fake_api: FakeApi) -> None:
+    """``run`` tries each webhook once: each attempt is a ``webhook`` operation, as the
+    ones of serve's worker, with its state, its timing (from the POST's start) and its
+    attempt; the one not accepted says that another attempt follows."""
+    env = make_project(tmp_path, fake_api) | {
+        "NANGO_WEBHOOK_URL": fake_api.url_for("/hook/ok"),
+        "NANGO_WEBHOOK_SECONDARY_URL": fake_api.url_for("/hook/down"),
+    }
+    fake_api.route("/items", flaky_items())
+
+    def slow_ok(_: Received) -> tuple[int, dict[str, str], Any]:
+        time.sleep(0.2)
+        return 200, {}, {}
+
+    fake_api.route("/hook/ok", slow_ok)
+    fake_api.route("/hook/down", lambda _: (503, {}, {"message": "down"}))
+    runner = CliRunner()
+    credentials = json.dumps({"type": "API_KEY", "apiKey": API_KEY})
+    created = runner.invoke(
+        cli, ["connections", "create", "fake", "c1", "--credentials", credentials], env=env
+    )
+    assert created.exit_code == 0, created.output
+    ran = runner.invoke(cli, ["run", "items", "c1"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "webhooks: 1 delivered, 1 not accepted yet" in ran.stderr
+
+    settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
+    with ActivityStore.open(settings.database_url) as store:
+        hooks = store.list_operations("dev", types=["webhook"]).operations
+        by_url = {("down" if "/hook/down" in o.title else "ok"): o for o in hooks}
+        assert sorted(by_url) == ["down", "ok"] and len(hooks) == 2
+        ok, down = by_url["ok"], by_url["down"]
+        assert (ok.state, down.state) == ("success", "failed")
+        for operation in (ok, down):
+            assert (operation.integration_id, operation.connection_id) == ("fake", "c1")
+            assert operation.script == "items"
+            assert operation.result is not None and operation.result["attempt"] == 1
+            assert operation.finished_at is not None
+            assert operation.started_at <= operation.finished_at
+        assert ok.title == "sync webhook (Item) to " + fake_api.url_for("/hook/ok")
+        assert ok.result is not None and ok.result["status"] == 200
+        # the operation is timed from the POST's start: the receiver's 200 ms are in it
+        assert ok.duration_ms is not None and ok.duration_ms >= 200
+        assert down.error == "HTTP 503"
+        detail = store.get_operation(down.id)
+        assert detail is not None
+        assert [m.message.split(" (")[0] for m in detail.messages] == [
+            f"POST {fake_api.url_for('/hook/down')} 503",
+            "HTTP 503",
+            "another attempt follows",
+        ]
+        assert detail.messages[0].fields["attempt"] == 1
+        run = next(o for o in store.list_operations("dev", types=["sync"]).operations)
+        assert run.finished_at is not None and run.finished_at <= ok.started_at

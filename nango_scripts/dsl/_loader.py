@@ -67,6 +67,10 @@ class Project:
     """In discovery order: integration folder, then file, then definition."""
     errors: tuple[LoadError, ...]
     """One per broken file or definition; a broken file's scripts are missing."""
+    broken_files: tuple[Path, ...] = ()
+    """The script files that could not be imported (their scripts are missing), whether
+    the fault is in them or in a file they import. A service reloading the project keeps
+    the previous version of their scripts."""
 
     def find(self, name: str, integration: str | None = None) -> ScriptSpec:
         """The script called ``name`` (in ``integration``, if given).
@@ -133,7 +137,7 @@ def load_project(project_dir: Path | str, integrations: Iterable[str] | None = N
 
     with _lock, project_root(root):
         _install_finder(root, folders)
-        scripts, load_errors = _import_scripts(root, wanted)
+        scripts, load_errors, broken_files = _import_scripts(root, wanted)
         scripts, duplicate_errors = _drop_duplicates(scripts)
     errors.extend(load_errors)
     errors.extend(duplicate_errors)
@@ -142,6 +146,7 @@ def load_project(project_dir: Path | str, integrations: Iterable[str] | None = N
         integrations=tuple(folders),
         scripts=tuple(scripts),
         errors=tuple(errors),
+        broken_files=tuple(broken_files),
     )
 
 
@@ -197,8 +202,9 @@ def _module_name(root: Path, file: Path) -> str:
 
 def _import_scripts(
     root: Path, integrations: Sequence[str]
-) -> tuple[list[ScriptSpec], list[LoadError]]:
+) -> tuple[list[ScriptSpec], list[LoadError], list[Path]]:
     scripts: list[ScriptSpec] = []
+    broken_files: list[Path] = []
     # Keyed by message, in discovery order. An error inside a shared file (models.py)
     # breaks every script importing it: reported once, with the files it broke.
     failures: dict[str, tuple[ScriptDefinitionError | None, list[Path]]] = {}
@@ -210,15 +216,18 @@ def _import_scripts(
                     f'Rename it (e.g. "{file.stem.replace(".", "_")}.py").'
                 )
                 failures.setdefault(message, (None, []))
+                broken_files.append(file)
                 continue
             try:
                 module = importlib.import_module(_module_name(root, file))
             except ScriptDefinitionError as exc:
                 failures.setdefault(str(exc), (exc, []))
+                broken_files.append(file)
                 continue
             except (Exception, SystemExit) as exc:
                 message = _describe_import_error(exc, root, file)
                 failures.setdefault(message, (None, []))[1].append(file)
+                broken_files.append(file)
                 continue
             scripts.extend(_specs_of(module, integration, file))
     errors: list[LoadError] = []
@@ -229,7 +238,7 @@ def _import_scripts(
         broken = [display_path(f) for f in files if not message.startswith(f"{display_path(f)}:")]
         hint = f"Importing {', '.join(broken)} failed because of it." if broken else None
         errors.append(ProjectError(message, hint=hint))
-    return scripts, errors
+    return scripts, errors, broken_files
 
 
 def _specs_of(module: types.ModuleType, integration: str, file: Path) -> list[ScriptSpec]:

@@ -8,6 +8,11 @@ One object wires what the HTTP API (and the dev loop) drive::
     await service.reload()                # after a file change: scripts again, schedules
     await service.stop()                  # stops runs and closes the database
 
+The dev loop loads the project itself and hands it over: ``service.use(project)``
+before ``start()``, then ``await service.reload(project, settings=...)`` after each save.
+A reload never drops a script because its file is broken now: the last good version of
+the scripts of ``project.broken_files`` is kept (and served) until the file is fixed.
+
 The API's secret key is ``settings.secret_key`` (``NANGO_SECRET_KEY``); without one, a
 key is generated once and kept in the database (``store_meta``): ``secret_key_created``
 tells the run that created it, so that it is shown once.
@@ -19,9 +24,10 @@ import asyncio
 import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Final
 
-from nango_scripts.dsl import ActionSpec, Project, SyncSpec, load_project
+from nango_scripts.dsl import ActionSpec, Project, ScriptSpec, SyncSpec, load_project
 from nango_scripts.engine._actions import ActionRunner
 from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.engine._scheduler import RunFinished, Scheduler
@@ -70,6 +76,10 @@ class Service:
         self.secret_key_created = secret_key_created
         """True when this process generated the secret key (show it once)."""
         self._project: Project | None = None
+        self.scripts_loaded_at: datetime | None = None
+        """When the scripts served now were loaded (start or the last reload)."""
+        self.kept_scripts: tuple[ScriptSpec, ...] = ()
+        """Scripts served in their last good version: their file is broken now."""
         self.activity = ActivityRecorder(activity)
         """The Activity log (``activity.store`` reads it; None when not kept)."""
         self.scheduler = Scheduler(
@@ -152,9 +162,11 @@ class Service:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Load the scripts (unless :meth:`use` gave them) and start the background work."""
         if self._started:
             return
-        self._project = await asyncio.to_thread(load_project, self.settings.project_dir)
+        if self._project is None:
+            self.use(await asyncio.to_thread(load_project, self.settings.project_dir))
         await asyncio.to_thread(self.action_runs.mark_interrupted)
         await self.activity.mark_interrupted(self.environment)
         self.activity.start_retention(self.settings.activity_retention_days)
@@ -162,12 +174,33 @@ class Service:
         await self.webhooks.start()
         self._started = True
 
-    async def reload(self) -> Project:
-        """Load the scripts again (after a file change) and add schedules for new syncs."""
-        self._project = await asyncio.to_thread(load_project, self.settings.project_dir)
+    def use(self, project: Project) -> Project:
+        """Serve the scripts of ``project`` from now on (as loaded by the caller), keeping
+        the last good version of those whose file is broken; returns what is served."""
+        previous, self._project = self._project, project
+        if previous is not None and project.broken_files:
+            self._project, self.kept_scripts = keep_last_good(previous, project)
+        else:
+            self.kept_scripts = ()
+        self.scripts_loaded_at = datetime.now(UTC)
+        return self._project
+
+    async def reload(
+        self, project: Project | None = None, *, settings: Settings | None = None
+    ) -> Project:
+        """Load the scripts again (after a file change), or take ``project`` loaded by the
+        caller, and add schedules for new syncs. With ``settings`` (nango.toml read
+        again), its integrations replace the service's; the rest of the settings
+        (database, keys, webhooks, server) need a restart."""
+        if project is None:
+            project = await asyncio.to_thread(load_project, self.settings.project_dir)
+        if settings is not None and settings.integrations != self.settings.integrations:
+            self.settings = dataclasses.replace(self.settings, integrations=settings.integrations)
+            self.scheduler.settings = self.settings
+        served = self.use(project)
         if self._started:
             await self.scheduler.ensure_schedules()
-        return self._project
+        return served
 
     async def stop(self) -> None:
         """Stop runs and background actions, then close the database."""
@@ -205,3 +238,18 @@ class Service:
             for s in self.project.scripts
             if isinstance(s, ActionSpec) and s.integration == integration_id
         ]
+
+
+def keep_last_good(previous: Project, current: Project) -> tuple[Project, tuple[ScriptSpec, ...]]:
+    """``current``, plus the scripts of ``previous`` that lived in a file ``current`` could
+    not import and that no other file now defines. Also returns those kept scripts."""
+    broken = set(current.broken_files)
+    present = {(s.integration, s.name) for s in current.scripts}
+    kept = tuple(
+        spec
+        for spec in previous.scripts
+        if spec.source_file in broken and (spec.integration, spec.name) not in present
+    )
+    if not kept:
+        return current, ()
+    return dataclasses.replace(current, scripts=current.scripts + kept), kept

@@ -5,7 +5,6 @@ definitions of the actions (``format=openai``)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -139,7 +138,7 @@ def _config(spec: ScriptSpec, deployed: str | None, enabled: bool = True) -> Scr
 
 def _integrations(service: Service) -> list[IntegrationScripts]:
     """Reads the sync toggles: call it in a worker thread."""
-    deployed = iso(datetime.now(UTC))
+    deployed = iso(service.scripts_loaded_at)  # when the scripts were (re)loaded
     disabled = service.schedules.disabled_syncs(service.environment)
     grouped: dict[str, list[ScriptSpec]] = {}
     for spec in service.project.scripts:

@@ -254,6 +254,7 @@ def test_syntax_error_is_reported_with_file_and_line(project: Path) -> None:
     write(project, {"github/syncs/broken.py": "import os\n\ndef issues(nango:\n    pass\n"})
     loaded = load_project(project)
     [error] = loaded.errors
+    assert loaded.broken_files == (project / "github" / "syncs" / "broken.py",)
     assert isinstance(error, ProjectError)
     assert str(error).startswith("github/syncs/broken.py:3: SyntaxError: ")
     assert "Traceback" not in str(error)
@@ -289,6 +290,11 @@ def test_every_broken_file_is_reported(project: Path) -> None:
     ]
     assert isinstance(loaded.errors[3], ScriptDefinitionError)
     assert names(loaded) == [("github", "issues"), ("github", "create_issue")]
+    broken = ["a_syntax", "b_import", "c_runtime", "d_definition"]
+    assert loaded.broken_files == (
+        *(project / "github" / "syncs" / f"{name}.py" for name in broken),
+        project / "github" / "actions" / "e_exit.py",
+    )
 
 
 def test_a_broken_shared_file_is_reported_once(project: Path) -> None:
@@ -300,6 +306,11 @@ def test_a_broken_shared_file_is_reported_once(project: Path) -> None:
         "Importing github/syncs/issues.py, github/actions/create_issue.py failed because of it."
     )
     assert loaded.scripts == ()
+    # the files that could not be imported are the scripts' own, not the shared one
+    assert loaded.broken_files == (
+        project / "github" / "syncs" / "issues.py",
+        project / "github" / "actions" / "create_issue.py",
+    )
 
 
 def test_file_names_with_dots_are_reported(project: Path) -> None:

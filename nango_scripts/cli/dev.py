@@ -1,4 +1,5 @@
-"""``nango-scripts dev``: watch the project, reload scripts on save, re-run one of them.
+"""``nango-scripts dev``: watch the project, reload scripts on save, re-run one of them,
+and serve the local service (API, scheduler, webhooks) with the reloaded scripts.
 
 Every option can also be set by an environment variable (``NANGO_SCRIPTS_DEV_<OPTION>``,
 as watchfiles does): ``NANGO_SCRIPTS_DEV_RUN="issues demo"``, ``NANGO_SCRIPTS_DEV_REPLAY=1``,
@@ -11,7 +12,11 @@ print and log goes to stderr)::
     {"event": "error", "ts", "stage": "reload" | "run", "errors": [{"type", "message"}], ...}
     {"event": "run", "ts", "script", "integration", "connection_id", "mode", "success",
      "error", "counts", "changes", "duration_ms", "since_change_ms"}
+    {"event": "serving", "ts", "url"}           # once, when the API answers (not --no-serve)
     {"event": "watching", "ts", "project"}      # once, when saves start being seen
+
+While serving, a reload ``error`` event also lists ``last_good``: the scripts the service
+keeps serving in their last good version until their file is fixed.
 """
 
 from __future__ import annotations
@@ -29,18 +34,25 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from nango_scripts.cli._common import parse_date_option, parse_json_option, project_option
 from nango_scripts.errors import NangoScriptsError
 
 if TYPE_CHECKING:
+    from nango_scripts.cli._serving import ServiceThread
+    from nango_scripts.dsl import ScriptSpec
     from nango_scripts.engine import DevSession, ReloadOutcome, Runner, RunReport
     from nango_scripts.runtime import LogRecord
+    from nango_scripts.settings import Settings
 
 __all__ = ["dev_cmd"]
 
 _ENV = "NANGO_SCRIPTS_DEV_"
 _SHOWN_IDS = 10
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3003
+"""serve's default port too: a backend pointed at the local service works with either."""
 
 
 @click.command("dev")
@@ -117,6 +129,31 @@ _SHOWN_IDS = 10
     show_envvar=True,
     help="Quiet time after a save before reloading.",
 )
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    envvar=_ENV + "SERVE",
+    show_envvar=True,
+    help="Also run the local service (the API, the scheduler, webhooks) with the reloaded scripts.",
+)
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    envvar=_ENV + "HOST",
+    show_envvar=True,
+    help="Interface the service listens on.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    envvar=_ENV + "PORT",
+    show_envvar=True,
+    help="Port the service listens on (0: any free one, shown at start).",
+)
 @click.pass_context
 def dev_cmd(
     ctx: click.Context,
@@ -129,10 +166,15 @@ def dev_cmd(
     as_json: bool,
     debounce: int,
     step: int,
+    serve: bool,
+    host: str,
+    port: int,
 ) -> None:
-    """Watch the project: every save re-validates and reloads the scripts.
+    """Watch the project: every save re-validates and reloads the scripts, and the local
+    service (as nango-scripts serve, on --host/--port) serves them.
 
-    A syntax or definition error is shown and watching goes on until the file is fixed.
+    A syntax or definition error is shown and watching goes on until the file is fixed;
+    meanwhile the service keeps the last good version of the broken file's scripts.
     With --run NAME CONNECTION_ID the script also runs after every reload (from its
     cassette with --replay, else live, storing nothing) and the records added, removed
     and changed since the previous run are shown. Ctrl-C stops.
@@ -148,6 +190,12 @@ def dev_cmd(
         ):
             if given:
                 raise click.UsageError(f"{flag} needs --run NAME CONNECTION_ID.")
+    if not serve:
+        for name in ("host", "port"):
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+                raise click.UsageError(
+                    f"--{name} is where the service listens: not with --no-serve."
+                )
     raw_input = parse_json_option(input_, "--input")
     raw_metadata = parse_json_option(metadata, "--metadata")
     if raw_metadata is not None and not isinstance(raw_metadata, dict):
@@ -157,7 +205,8 @@ def dev_cmd(
     from nango_scripts.engine import DevSession
     from nango_scripts.settings import load_settings
 
-    root = load_settings(project_option(ctx)).project_dir.resolve()
+    settings = load_settings(project_option(ctx))
+    root = settings.project_dir.resolve()
     show = _Printer(as_json, root)
     session = DevSession(root, script=run[0] if run else None, integration=integration)
     if run is not None:
@@ -165,8 +214,9 @@ def dev_cmd(
             root, run[0], run[1], integration, replay, raw_input, raw_metadata, since, show
         )
 
+    listen = (settings, host, port) if serve else None
     with _stop_on_sigterm(), contextlib.suppress(KeyboardInterrupt):
-        _loop(session, show, run, replay, debounce, step)
+        _loop(session, show, run, replay, debounce, step, listen)
     show.stopped()
 
 
@@ -177,14 +227,33 @@ def _loop(
     replay: bool,
     debounce: int,
     step: int,
+    listen: tuple[Settings, str, int] | None,
 ) -> None:
-    from nango_scripts.engine import watch_project
-
     reloaded = session.reload()
-    show.reloaded(reloaded, [])
+    show.reloaded(reloaded, [], None)
     if run is not None:
         _check_target(session, reloaded, replay)
         _run(session, show, run, replay, None)
+    # After the checks and the first run: what exits 2 at start has started nothing.
+    served = _serve(reloaded, show, *listen) if listen is not None else None
+    try:
+        _watch(session, show, run, replay, debounce, step, served)
+    finally:
+        if served is not None:
+            served.stop()
+
+
+def _watch(
+    session: DevSession,
+    show: _Printer,
+    run: tuple[str, str] | None,
+    replay: bool,
+    debounce: int,
+    step: int,
+    served: ServiceThread | None,
+) -> None:
+    from nango_scripts.engine import watch_project
+
     for changed in watch_project(
         session.project_dir,
         debounce_ms=debounce,
@@ -193,7 +262,9 @@ def _loop(
     ):
         detected = time.perf_counter()
         reloaded = session.reload()
-        show.reloaded(reloaded, sorted(changed))
+        # The service first: when the event shows, the API already serves the new code.
+        kept = _reload_service(served, reloaded, show)
+        show.reloaded(reloaded, sorted(changed), kept)
         if run is None:
             continue
         if session.target() is not None:
@@ -204,6 +275,43 @@ def _loop(
                 reloaded.project.find(run[0], session.integration)
             except NangoScriptsError as exc:
                 show.error("run", [exc], script=run[0])
+
+
+def _serve(
+    reloaded: ReloadOutcome, show: _Printer, settings: Settings, host: str, port: int
+) -> ServiceThread:
+    """The service of ``serve``, on the scripts just loaded, in a thread; ready when this
+    returns."""
+    from nango_scripts.cli._serving import ServiceThread, announce_secret_key
+    from nango_scripts.engine import Service
+
+    service = Service.open(settings)
+    if reloaded.project is not None:
+        service.use(reloaded.project)
+    served = ServiceThread(service, host, port)
+    try:
+        announce_secret_key(service)
+        served.start()
+    except BaseException:
+        served.stop()
+        raise
+    show.serving(served.url)
+    return served
+
+
+def _reload_service(
+    served: ServiceThread | None, reloaded: ReloadOutcome, show: _Printer
+) -> tuple[ScriptSpec, ...] | None:
+    """Hand the new load to the service; the scripts it keeps in their last good version
+    (None when not serving, or when the service could not take it: an error shows why)."""
+    if served is None or reloaded.project is None:
+        return None
+    try:
+        served.reload(reloaded.project, reloaded.settings)
+    except Exception as exc:  # the loop goes on: the service keeps what it had
+        show.error("serve", [exc])
+        return None
+    return served.service.kept_scripts
 
 
 def _check_target(session: DevSession, reloaded: ReloadOutcome, replay: bool) -> None:
@@ -339,6 +447,15 @@ class _Printer:
 
         print_log(record)
 
+    def serving(self, url: str) -> None:
+        if self.as_json:
+            self._emit("serving", url=url)
+        else:
+            self._say(
+                f"serving the API on {url} (Authorization: Bearer <secret key>); the"
+                " scheduler runs the syncs of existing connections"
+            )
+
     def watching(self) -> None:
         if self.as_json:
             self._emit("watching", project=str(self.root))
@@ -349,17 +466,28 @@ class _Printer:
         if not self.as_json:
             click.echo("Stopped.", err=True)
 
-    def reloaded(self, outcome: ReloadOutcome, changed: list[Path]) -> None:
+    def reloaded(
+        self,
+        outcome: ReloadOutcome,
+        changed: list[Path],
+        kept: tuple[ScriptSpec, ...] | None,
+    ) -> None:
+        """``kept``: scripts the service serves in their last good version (None: no
+        service, or it did not take the reload)."""
         files = [self._relative(path) for path in changed]
         integrations = sorted({str(s.integration) for s in outcome.scripts})
         duration_ms = round(outcome.duration_s * 1000, 1)
         if outcome.errors:
+            extra: dict[str, Any] = {}
+            if kept is not None:
+                extra["last_good"] = [f"{s.integration}/{s.name}" for s in kept]
             self.error(
                 "reload",
                 list(outcome.errors),
                 files=files,
                 scripts=len(outcome.scripts),
                 duration_ms=duration_ms,
+                **extra,
             )
             return
         if self.as_json:
@@ -386,6 +514,8 @@ class _Printer:
         where = f" after a change to {', '.join(files)}" if files else ""
         if stage == "reload":
             head = f"{_plural(len(errors), 'problem')} found{where}; watching for the fix:"
+        elif stage == "serve":
+            head = "the service could not take the new scripts (it keeps the previous ones):"
         else:
             head = f"could not run {fields.get('script')}:"
         self._say(f"Error: {head}", err=True)
@@ -396,6 +526,13 @@ class _Printer:
                 else f"{type(error).__name__}: {error}"
             )
             click.echo(f"  {number}. " + text.replace("\n", "\n     "), err=True)
+        if fields.get("last_good"):
+            click.echo(
+                "  The service keeps serving the last good version of "
+                + ", ".join(fields["last_good"])
+                + ".",
+                err=True,
+            )
 
     def ran(
         self, report: RunReport, connection_id: str, mode: str, since_change_s: float | None

@@ -25,19 +25,14 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
+    from nango_scripts.cli._serving import announce_secret_key
     from nango_scripts.engine import Service
     from nango_scripts.server import create_app
     from nango_scripts.settings import load_settings
 
     settings = load_settings(project_option(ctx))
     service = Service.open(settings)
-    if service.secret_key_created:
-        click.echo(
-            f"Created the API secret key: {service.secret_key}\n"
-            "Keep it: it is shown only this once (it is stored in the database; set"
-            " NANGO_SECRET_KEY to use your own). Send it as 'Authorization: Bearer <key>'.",
-            err=True,
-        )
+    announce_secret_key(service)
     host = host or settings.server_host
     port = port or settings.server_port
     click.echo(f"nango-scripts: serving {settings.project_dir} on http://{host}:{port}", err=True)

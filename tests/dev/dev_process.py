@@ -56,6 +56,8 @@ class DevProcess:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.lines: list[str] = []
         self.stderr = ""
+        self.url = ""
+        """The service's address, from its ``serving`` event (see :meth:`started`)."""
         self._readers = [
             threading.Thread(target=self._read_stdout, daemon=True),
             threading.Thread(target=self._read_stderr, daemon=True),
@@ -108,10 +110,13 @@ class DevProcess:
         )
         return event
 
-    def started(self, *, runs: bool) -> dict[str, Any] | None:
-        """The start-up events: the first load, the first run if any, then watching."""
+    def started(self, *, runs: bool, serves: bool = False) -> dict[str, Any] | None:
+        """The start-up events: the first load, the first run if any, the service's
+        address if it serves (kept in ``url``), then watching."""
         self.expect("reloaded")
         first_run = self.expect("run") if runs else None
+        if serves:
+            self.url = self.expect("serving")["url"]
         self.expect("watching")
         return first_run
 

@@ -89,7 +89,7 @@ def test_a_live_sync_is_rerun_on_save_and_compared(
     shop: tuple[Path, dict[str, str]], fake_api: FakeApi
 ) -> None:
     project, env = shop
-    with DevProcess(project, "--run", "orders", "c1", "--json", env=env) as dev:
+    with DevProcess(project, "--run", "orders", "c1", "--json", "--no-serve", env=env) as dev:
         first = dev.started(runs=True)
         assert first is not None and first["mode"] == "live" and first["success"] is True
         assert first["counts"]["Order"]["saved"] == 2
@@ -111,7 +111,7 @@ def test_a_live_action_shows_its_output_and_what_changed_in_it(
     shop: tuple[Path, dict[str, str]],
 ) -> None:
     project, env = shop
-    args = ("--run", "quote", "c1", "--input", '{"n": 3}', "--json")
+    args = ("--run", "quote", "c1", "--input", '{"n": 3}', "--json", "--no-serve")
     with DevProcess(project, *args, env=env) as dev:
         first = dev.started(runs=True)
         assert first is not None and first["output"] == {"total": 30, "currency": "EUR"}
@@ -127,7 +127,7 @@ def test_a_failing_run_is_an_event_and_watching_goes_on(
     shop: tuple[Path, dict[str, str]],
 ) -> None:
     project, env = shop
-    with DevProcess(project, "--run", "orders", "c1", "--json", env=env) as dev:
+    with DevProcess(project, "--run", "orders", "c1", "--json", "--no-serve", env=env) as dev:
         dev.started(runs=True)
         edit(project / "shop" / "syncs" / "orders.py", "rows = (", "rows = 1 / 0 or (")
         dev.expect("reloaded")
@@ -171,7 +171,7 @@ def test_json_events_are_one_object_per_line_and_sigterm_stops_cleanly(
     shop: tuple[Path, dict[str, str]],
 ) -> None:
     project, env = shop
-    with DevProcess(project, "--json", env=env) as dev:
+    with DevProcess(project, "--json", env={**env, "NANGO_SCRIPTS_DEV_SERVE": "0"}) as dev:
         dev.started(runs=False)
         assert dev.interrupt(signal.SIGTERM) == 0
     assert [json.loads(line)["event"] for line in dev.lines] == ["reloaded", "watching"]

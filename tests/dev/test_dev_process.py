@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
 def test_reload_error_fix_and_runs_with_changes(project: Path) -> None:
     models = project / "github" / "models.py"
     sync = project / "github" / "syncs" / "issues.py"
-    with DevProcess(project, "--run", "issues", "demo", "--replay", "--json") as dev:
+    with DevProcess(project, "--run", "issues", "demo", "--replay", "--json", "--no-serve") as dev:
         first = dev.started(runs=True)
         assert first is not None
         assert first["success"] is True and first["mode"] == "replay"
@@ -88,7 +88,7 @@ def test_reload_error_fix_and_runs_with_changes(project: Path) -> None:
 
 def test_its_own_outputs_and_state_do_not_trigger_a_reload(project: Path) -> None:
     sync = project / "github" / "syncs" / "issues.py"
-    with DevProcess(project, "--json") as dev:
+    with DevProcess(project, "--json", "--no-serve") as dev:
         assert dev.started(runs=False) is None
         cassette = project / "github" / "tests" / "cassettes" / "issues.yaml"
         save(cassette, cassette.read_text())
@@ -111,16 +111,19 @@ def test_every_option_can_come_from_the_environment(project: Path) -> None:
         NANGO_SCRIPTS_DEV_DEBOUNCE="40",
         NANGO_SCRIPTS_DEV_STEP="10",
         NANGO_SCRIPTS_DEV_INTEGRATION="github",
+        NANGO_SCRIPTS_DEV_HOST="127.0.0.1",
+        NANGO_SCRIPTS_DEV_PORT="0",
     )
     with DevProcess(project, env=env) as dev:
-        run = dev.started(runs=True)
+        run = dev.started(runs=True, serves=True)
         assert run is not None and run["script"] == "issues" and run["mode"] == "replay"
+        assert dev.url.startswith("http://127.0.0.1:") and not dev.url.endswith(":0")
         assert dev.interrupt() == 0
 
 
 def test_without_json_it_speaks_to_humans_and_ctrl_c_is_a_clean_exit(project: Path) -> None:
     models = project / "github" / "models.py"
-    with DevProcess(project, "--run", "issues", "demo", "--replay") as dev:
+    with DevProcess(project, "--run", "issues", "demo", "--replay", "--no-serve") as dev:
         dev.line_containing("reloaded 2 scripts in 1 integration")
         dev.line_containing("Issue: 40 saved, 0 updated, 0 deleted, 0 invalid")
         dev.line_containing("watching")

@@ -2,8 +2,9 @@
 
 Nango's REST API for the parts that exist here (SPEC 6), so that Nango's own Node
 client works against it. The app's lifespan starts and stops the service; every route
-but ``/health`` wants ``Authorization: Bearer <secret key>``; every error has Nango's
-shape. docs/service.md lists the routes and what differs from Nango.
+but ``/health`` and the Activity page's wants ``Authorization: Bearer <secret key>``
+(the page logs in with the same key and keeps a session cookie); every error has
+Nango's shape. docs/service.md lists the routes and what differs from Nango.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from nango_scripts.server import (
     _connections,
     _integrations,
     _logs,
+    _page_activity,
+    _page_login,
+    _page_render,
+    _page_scripts,
     _proxy,
     _records,
     _scripts,
@@ -30,6 +35,7 @@ from nango_scripts.server import (
 )
 from nango_scripts.server._auth import OPEN_PATHS, BearerAuth
 from nango_scripts.server._errors import install_error_handlers
+from nango_scripts.server._session import PageSessions
 
 __all__ = ["create_app"]
 
@@ -90,8 +96,13 @@ def create_app(service: Service) -> FastAPI:
         _integrations.router,
         _scripts.router,
         _logs.router,
+        _page_login.router,
+        _page_activity.router,
+        _page_scripts.router,
+        _page_render.assets_router,
     ):
         app.include_router(router)
+    app.state.page_sessions = PageSessions(service.secret_key)
     app.add_middleware(BearerAuth, secret_key=service.secret_key)
 
     def openapi() -> dict[str, Any]:

@@ -1,20 +1,44 @@
-"""``Authorization: Bearer <secret key>`` on every route but ``/health``.
+"""``Authorization: Bearer <secret key>`` on every route but ``/health`` and the
+Activity page's.
 
 A pure ASGI middleware, so that it runs before routing and body parsing: a request
 without the key learns nothing (not whether the route exists, nor whether its body was
-valid). The key is compared in constant time.
+valid). The key is compared in constant time. The Activity page's routes (exactly
+those, listed here) check its session cookie themselves: the API never accepts it.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["OPEN_PATHS", "BearerAuth"]
+__all__ = ["OPEN_PATHS", "BearerAuth", "is_page_path"]
 
 OPEN_PATHS = frozenset({"/health", "/health/"})
+_PAGE_PATHS = frozenset(
+    {
+        "/",
+        "/login",
+        "/logout",
+        "/fragments/operations",
+        "/scripts-view",
+        "/scripts-view/toggle",
+        "/scripts-view/trigger",
+        "/assets/page.js",
+        "/assets/page.css",
+    }
+)
+_PAGE_OPERATION = re.compile(r"/activity/[^/]+(?:/fragment)?")
+
+
+def is_page_path(path: str) -> bool:
+    """A route of the Activity page, which wants its session cookie, not the key."""
+    return path in _PAGE_PATHS or _PAGE_OPERATION.fullmatch(path) is not None
+
+
 _BODY = json.dumps(
     {
         "error": {
@@ -41,7 +65,7 @@ class BearerAuth:
         self._secret = secret_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or is_page_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         header = None

@@ -1,0 +1,137 @@
+"""Logging in to the Activity page with the secret key, and out again.
+
+``POST /login`` takes the key from a form (compared in constant time) and sets an
+HTTP-only, ``SameSite=Strict`` session cookie (:mod:`._session`); a wrong key gets the
+form again with an error and no cookie. ``POST /logout`` (with the session's CSRF token)
+ends the session. Every other page shows the login form while there is no session.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from nango_scripts.server._page_render import PAGE_HEADERS, render
+from nango_scripts.server._session import COOKIE_NAME, PageSession, PageSessions
+
+__all__ = [
+    "FormError",
+    "current_session",
+    "login_page",
+    "read_form",
+    "redirect",
+    "router",
+    "sessions_of",
+]
+
+router = APIRouter(include_in_schema=False)
+_MAX_FORM_BYTES: Final = 16 * 1024
+
+
+class FormError(Exception):
+    """A form the page did not send: too big, wrong type, or a bad CSRF token."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+def sessions_of(request: Request) -> PageSessions:
+    sessions: PageSessions = request.app.state.page_sessions
+    return sessions
+
+
+def current_session(request: Request) -> PageSession | None:
+    return sessions_of(request).check(request.cookies.get(COOKIE_NAME))
+
+
+def _local_path(target: str | None) -> str:
+    """Where to go after logging in: a path of this site only (no open redirect)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 for c in target)
+    ):
+        return "/"
+    return target
+
+
+def login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = here if request.method == "GET" and request.url.path != "/login" else "/"
+    return render("login.html.j2", status_code, error=error, next=_local_path(target))
+
+
+def redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(_local_path(to), status_code=303, headers=PAGE_HEADERS)
+
+
+async def read_form(request: Request, session: PageSession | None) -> dict[str, str]:
+    """The fields of an urlencoded form; with a session, its CSRF token must be there."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise FormError(415, "The page sends forms as application/x-www-form-urlencoded.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM_BYTES:
+            raise FormError(413, "The form is too large.")
+    try:
+        parsed = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise FormError(400, "The form cannot be read.") from None
+    fields = {name: values[-1] for name, values in parsed.items()}
+    if session is not None and not sessions_of(request).csrf_ok(session, fields.get("csrf")):
+        raise FormError(403, "The form is stale or was not sent by this page: reload the page.")
+    return fields
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    if current_session(request) is not None:
+        return redirect("/")
+    return login_page(request)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    try:
+        fields = await read_form(request, None)
+    except FormError as exc:
+        return login_page(request, error=exc.message, status_code=exc.status_code)
+    sessions = sessions_of(request)
+    if not sessions.key_matches(fields.get("key", "")):
+        return login_page(request, error="That is not the secret key.", status_code=401)
+    response = redirect(fields.get("next") or "/")
+    response.set_cookie(
+        COOKIE_NAME,
+        sessions.issue(),
+        max_age=sessions.max_age_s,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    session = current_session(request)
+    if session is not None:
+        try:
+            await read_form(request, session)
+        except FormError as exc:
+            return render(
+                "message.html.j2", exc.status_code, title="Not logged out", text=exc.message
+            )
+        sessions_of(request).revoke(session)
+    response = redirect("/")
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+    return response

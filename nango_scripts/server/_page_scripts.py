@@ -1,0 +1,241 @@
+"""The Activity page's Scripts view (``/scripts-view``): every integration's syncs and
+actions; for each sync its frequency, its schedule per connection (next run), its latest
+result, a toggle and a button that triggers a run.
+
+- The toggle (``POST /scripts-view/toggle``) switches the sync on or off for every
+  connection of the integration, those created later included
+  (:meth:`Scheduler.set_enabled`).
+- The button (``POST /scripts-view/trigger``) runs it now for one connection or all of
+  them, as ``POST /sync/trigger`` does; a sync switched off cannot be triggered.
+
+Both forms carry the session's CSRF token. Latest results come from the Activity log,
+like the list: what is shown there was stripped of secrets when it was recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from nango_scripts.dsl import ActionSpec, SyncSpec
+from nango_scripts.engine import Service
+from nango_scripts.errors import ConnectionNotFoundError
+from nango_scripts.server._common import get_service
+from nango_scripts.server._page_login import (
+    FormError,
+    current_session,
+    login_page,
+    read_form,
+    redirect,
+)
+from nango_scripts.server._page_render import render
+from nango_scripts.server._session import PageSession
+from nango_scripts.store import Operation
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+MAX_CONNECTIONS_SHOWN: Final = 50
+_NOTICES: Final = {
+    "triggered": "Triggered {sync} of {integration} for {count} connection(s).",
+    "enabled": "{sync} of {integration} is on: it runs on its schedule again.",
+    "disabled": "{sync} of {integration} is off: it runs for no connection until switched on.",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    connection_id: str
+    schedule: str
+    """``STARTED``, ``PAUSED`` or ``none`` (no schedule yet)."""
+    next_run_at: datetime | None
+    running: bool
+    latest: Operation | None
+
+
+@dataclass(frozen=True)
+class SyncRow:
+    spec: SyncSpec
+    enabled: bool
+    connections: list[ConnectionRow]
+
+
+@dataclass
+class IntegrationRow:
+    id: str
+    provider: str
+    configured: bool
+    connection_ids: list[str] = field(default_factory=list)
+    hidden_connections: int = 0
+    syncs: list[SyncRow] = field(default_factory=list)
+    actions: list[ActionSpec] = field(default_factory=list)
+
+
+def _latest(
+    service: Service, integration_id: str, connection_id: str, sync: str
+) -> Operation | None:
+    store = service.activity.store
+    if store is None:
+        return None
+    page = store.list_operations(
+        service.environment,
+        integration_id=integration_id,
+        connection_id=connection_id,
+        script=sync,
+        types=["sync"],
+        limit=1,
+    )
+    return page.operations[0] if page.operations else None
+
+
+def _integrations(service: Service) -> list[IntegrationRow]:
+    """Everything the view shows (blocking reads: call it in a worker thread)."""
+    disabled = service.schedules.disabled_syncs(service.environment)
+    rows: dict[str, IntegrationRow] = {
+        key: IntegrationRow(key, provider.name, True)
+        for key, provider in sorted(service.settings.integrations.items())
+    }
+    for spec in service.project.scripts:
+        integration_id = str(spec.integration)
+        if integration_id not in rows:
+            rows[integration_id] = IntegrationRow(integration_id, integration_id, False)
+        if isinstance(spec, ActionSpec):
+            rows[integration_id].actions.append(spec)
+    for row in rows.values():
+        ids = sorted(c.connection_id for c in service.connections.summaries(row.id))
+        row.connection_ids = ids[:MAX_CONNECTIONS_SHOWN]
+        row.hidden_connections = max(0, len(ids) - MAX_CONNECTIONS_SHOWN)
+        for spec in service.syncs(row.id):
+            connections = []
+            for connection_id in row.connection_ids:
+                key = service.scheduler.key(row.id, connection_id, spec.name)
+                schedule = service.schedules.get(key)
+                connections.append(
+                    ConnectionRow(
+                        connection_id=connection_id,
+                        schedule=schedule.status if schedule is not None else "none",
+                        next_run_at=schedule.next_run_at if schedule is not None else None,
+                        running=service.scheduler.is_running(key),
+                        latest=_latest(service, row.id, connection_id, spec.name),
+                    )
+                )
+            row.syncs.append(SyncRow(spec, (row.id, spec.name) not in disabled, connections))
+    return list(rows.values())
+
+
+def _notice(request: Request) -> str | None:
+    query = request.query_params
+    template = _NOTICES.get(query.get("notice", ""))
+    if template is None:
+        return None
+    return template.format(
+        sync=query.get("sync", "?"),
+        integration=query.get("integration", "?"),
+        count=query.get("count", "?"),
+    )
+
+
+@router.get("/scripts-view")
+async def scripts_view(request: Request) -> Response:
+    session = current_session(request)
+    if session is None:
+        return login_page(request)
+    service = get_service(request)
+    integrations = await asyncio.to_thread(_integrations, service)
+    return render(
+        "scripts.html.j2",
+        session=session,
+        section="scripts",
+        integrations=integrations,
+        notice=_notice(request),
+        load_errors=len(service.project.errors),
+    )
+
+
+def _problem(session: PageSession, status_code: int, text: str) -> Response:
+    return render(
+        "message.html.j2",
+        status_code,
+        session=session,
+        section="scripts",
+        title="Nothing was changed",
+        text=text,
+        back="/scripts-view",
+    )
+
+
+async def _sync_form(request: Request) -> tuple[PageSession, dict[str, str], SyncSpec] | Response:
+    """The session, the form and the sync it names; or the answer explaining what is wrong."""
+    session = current_session(request)
+    if session is None:
+        return login_page(request, error="Log in again: your session has ended.", status_code=401)
+    try:
+        fields = await read_form(request, session)
+    except FormError as exc:
+        return _problem(session, exc.status_code, exc.message)
+    service = get_service(request)
+    integration_id, name = fields.get("integration", ""), fields.get("sync", "")
+    for spec in service.syncs(integration_id) if integration_id else []:
+        if spec.name == name:
+            if integration_id not in service.settings.integrations:
+                break
+            return session, fields, spec
+    return _problem(session, 400, f"No sync '{name}' in integration '{integration_id}'.")
+
+
+def _back(notice: str, spec: SyncSpec, **extra: str) -> Response:
+    query = urlencode(
+        {"notice": notice, "integration": spec.integration, "sync": spec.name, **extra}
+    )
+    return redirect(f"/scripts-view?{query}#sync-{spec.integration}-{spec.name}")
+
+
+@router.post("/scripts-view/toggle")
+async def toggle(request: Request) -> Response:
+    found = await _sync_form(request)
+    if isinstance(found, Response):
+        return found
+    session, fields, spec = found
+    wanted = fields.get("enabled", "")
+    if wanted not in ("true", "false"):
+        return _problem(session, 400, "enabled must be true or false.")
+    await get_service(request).scheduler.set_enabled(
+        str(spec.integration), spec.name, wanted == "true"
+    )
+    return _back("enabled" if wanted == "true" else "disabled", spec)
+
+
+@router.post("/scripts-view/trigger")
+async def trigger(request: Request) -> Response:
+    found = await _sync_form(request)
+    if isinstance(found, Response):
+        return found
+    session, fields, spec = found
+    service = get_service(request)
+    integration_id = str(spec.integration)
+    if not await service.scheduler.is_enabled(integration_id, spec.name):
+        return _problem(
+            session, 400, f"{spec.name} of {integration_id} is off: switch it on to trigger it."
+        )
+    chosen = fields.get("connection", "")
+    if chosen:
+        connection_ids = [chosen]
+    else:
+        summaries = await asyncio.to_thread(service.connections.summaries, integration_id)
+        connection_ids = [s.connection_id for s in summaries]
+    try:
+        for connection_id in connection_ids:
+            key = service.scheduler.key(integration_id, connection_id, spec.name)
+            await service.scheduler.trigger(key)
+    except ConnectionNotFoundError:
+        return _problem(
+            session, 400, f"No connection '{chosen}' for integration '{integration_id}'."
+        )
+    return _back("triggered", spec, count=str(len(connection_ids)))

@@ -7,10 +7,12 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import xxhash
 
 from nango_scripts.errors import RecordQueryError
 
@@ -35,9 +37,27 @@ def canonical_json(record: Any) -> str:
 
 
 def record_hash(canonical: bytes | str) -> bytes:
-    """16 bytes of SHA-256: CPUs with SHA extensions hash 1 KB in about a microsecond."""
+    """16 bytes of SHA-256: the hash of databases made before ``fast_record_hash``."""
     data = canonical.encode() if isinstance(canonical, str) else canonical
     return hashlib.sha256(data).digest()[:16]
+
+
+def fast_record_hash(canonical: bytes | str) -> bytes:
+    """XXH3-128: about a fifth of a microsecond for 1 KB, four times faster than SHA-256.
+
+    Change detection needs no cryptographic strength: a record's own API cannot gain
+    anything by making two of its versions collide (that would hide its own change).
+    """
+    data = canonical.encode() if isinstance(canonical, str) else canonical
+    return xxhash.xxh3_128_digest(data)
+
+
+HASHES: dict[str, Callable[[bytes | str], bytes]] = {
+    "sha256-128": record_hash,
+    "xxh3-128": fast_record_hash,
+}
+"""Record hash functions by the name a database keeps in ``store_meta`` (key ``hash``)."""
+NEW_DATABASE_HASH = "xxh3-128"
 
 
 def timestamp(moment: datetime | None = None) -> str:

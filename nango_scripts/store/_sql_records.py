@@ -11,6 +11,7 @@ draw a ``seq``, so within a scope ``seq`` order is commit order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import uuid
@@ -24,11 +25,12 @@ from pydantic_core import from_json
 
 from nango_scripts.errors import RecordQueryError, StoreError
 from nango_scripts.store._canonical import (
+    HASHES,
+    NEW_DATABASE_HASH,
     CursorCodec,
     canonical_bytes,
     canonical_json,
     parse_timestamp,
-    record_hash,
     timestamp,
 )
 from nango_scripts.store._db import Database, store_errors
@@ -45,10 +47,12 @@ WebhookPlan = Callable[[Mapping[str, int]], Sequence[OutboxEntry]]
 """Deletions per model of the ending run -> the webhooks to write with it (engine side)."""
 
 Action = Literal["ADDED", "UPDATED", "DELETED"]
+WritePath = Literal["auto", "lookup", "upsert"]
 _FILTERS: dict[str, Action] = {"added": "ADDED", "updated": "UPDATED", "deleted": "DELETED"}
 MAX_LIMIT = 10_000
 MAX_IDS = 100
 _CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
+_UPSERT_ROWS = 500  # rows per multi-row upsert: 7 parameters each, 3,500 a statement
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,35 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
+@functools.cache
+def _upsert_sql(rows: int) -> str:
+    # In DO UPDATE, "records.x" is the stored row and "excluded.x" the new one. The
+    # WHERE leaves an unchanged live record alone; RETURNING names what was written.
+    values = ",".join(["(?, ?, ?, ?, ?, ?, ?, 'ADDED')"] * rows)
+    return (
+        "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
+        f" last_modified_at, last_action) VALUES {values}"
+        " ON CONFLICT (scope_id, id) DO UPDATE SET seq = excluded.seq,"
+        " hash = excluded.hash, data = excluded.data,"
+        " last_modified_at = excluded.last_modified_at,"
+        " last_action = CASE WHEN records.deleted_at IS NULL THEN 'UPDATED' ELSE 'ADDED' END,"
+        " deleted_at = NULL, pruned_at = NULL"
+        " WHERE records.hash <> excluded.hash OR records.deleted_at IS NOT NULL"
+        " RETURNING id, last_action"
+    )
+
+
 class SqlRecordStore:
     """``RecordStore`` on a SQL database. Open with :meth:`open`; close when done."""
 
-    def __init__(self, writer: Database, reader: Database) -> None:
+    def __init__(
+        self, writer: Database, reader: Database, *, write_path: WritePath = "auto"
+    ) -> None:
         self._w = writer
+        self._write_path = write_path
         self._r = reader
         self._scopes: dict[tuple[RecordScope, str], int] = {}
+        self._expect_new: dict[int, bool] = {}  # scope id -> its last save was mostly new
         self._runs: dict[str, tuple[RecordScope, frozenset[str]]] = {}
         self._errors = store_errors()
         with writer.transaction():
@@ -88,19 +114,47 @@ class SqlRecordStore:
                 " ON CONFLICT (key) DO NOTHING",
                 (os.urandom(32).hex(),),
             )
+            # A database that has records but no hash name was made with SHA-256.
+            writer.execute(
+                "INSERT INTO store_meta (key, value) SELECT 'hash', CASE WHEN EXISTS"
+                " (SELECT 1 FROM records) THEN 'sha256-128' ELSE ? END"
+                " ON CONFLICT (key) DO NOTHING",
+                (NEW_DATABASE_HASH,),
+            )
         row = writer.one("SELECT value FROM store_meta WHERE key = 'cursor_key'")
         self._cursors = CursorCodec(bytes.fromhex(row[0]))
+        name = writer.one("SELECT value FROM store_meta WHERE key = 'hash'")[0]
+        if name not in HASHES:
+            raise StoreError(
+                f"The records database uses record hash '{name}', which this version of"
+                f" nango-scripts does not know ({', '.join(HASHES)}): upgrade nango-scripts."
+            )
+        self._hash = HASHES[name]
 
     @classmethod
-    def open(cls, database_url: str, *, synchronous: Synchronous = "FULL") -> SqlRecordStore:
-        """Open (and migrate) the database. ``FULL``: a batch is on disk when its call returns."""
+    def open(
+        cls,
+        database_url: str,
+        *,
+        synchronous: Synchronous = "FULL",
+        write_path: WritePath = "auto",
+    ) -> SqlRecordStore:
+        """Open (and migrate) the database. ``FULL``: a batch is on disk when its call returns.
+
+        ``write_path`` is for tests and benchmarks: how ``save_records`` finds what
+        changed (``lookup`` the stored hashes first, or ``upsert`` and let the database
+        say; ``auto`` picks per batch). Every path gives the same results.
+        """
         writer = open_database(database_url, synchronous=synchronous)
+        reader = None
         try:
             reader = open_database(database_url, synchronous=synchronous, migrations=())
+            return cls(writer, reader, write_path=write_path)
         except BaseException:
             writer.close()
+            if reader is not None:
+                reader.close()
             raise
-        return cls(writer, reader)
 
     @property
     def dialect(self) -> str:
@@ -224,7 +278,7 @@ class SqlRecordStore:
         for record in dump_records(records):
             encoded = canonical_bytes(record)
             # last one wins
-            prepared[str(record["id"])] = (encoded.decode(), record_hash(encoded))
+            prepared[str(record["id"])] = (encoded.decode(), self._hash(encoded))
         ids = list(prepared)
         result = BatchResult()
         now = timestamp()
@@ -232,32 +286,15 @@ class SqlRecordStore:
             scope_id = self._scope_id(db, scope, model, create=True)
             assert scope_id is not None
             self._lock_scope(scope_id)
-            existing = self._existing(db, scope_id, ids, "hash, deleted_at")
-            writes: list[tuple[str, str, bytes, str]] = []
-            for rid, (canonical, digest) in prepared.items():
-                old = existing.get(rid)
-                if old is None or old[2] is not None:
-                    result.added.append(rid)  # new, or deleted and saved again
-                    writes.append((rid, canonical, digest, "ADDED"))
-                elif bytes(old[1]) == digest:
-                    result.unchanged.append(rid)
-                else:
-                    result.updated.append(rid)
-                    writes.append((rid, canonical, digest, "UPDATED"))
-            seqs = self._next_seqs(len(writes))
-            db.executemany(
-                "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
-                " last_modified_at, last_action, deleted_at, pruned_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
-                " ON CONFLICT (scope_id, id) DO UPDATE SET seq = excluded.seq,"
-                " hash = excluded.hash, data = excluded.data,"
-                " last_modified_at = excluded.last_modified_at,"
-                " last_action = excluded.last_action, deleted_at = NULL, pruned_at = NULL",
-                [
-                    (scope_id, rid, seq, digest, canonical, now, now, action)
-                    for (rid, canonical, digest, action), seq in zip(writes, seqs, strict=True)
-                ],
-            )
+            path = self._write_path
+            if path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False)):
+                self._upsert_changed(db, scope_id, prepared, now, result)
+            else:
+                self._write_changed(db, scope_id, prepared, now, result)
+            # Mostly new records (a first sync): skip the lookup next time, the upsert
+            # finds the few that exist. Mostly known ones: look them up first, so that
+            # unchanged records cost a key probe instead of a bound row.
+            self._expect_new[scope_id] = len(result.added) * 2 > len(ids)
             run = self._run_info(db, run_id) if run_id is not None else None
             if run is not None and model in run[1]:
                 db.executemany(
@@ -266,6 +303,74 @@ class SqlRecordStore:
                     [(run_id, scope_id, rid) for rid in ids],
                 )
         return result
+
+    def _write_changed(
+        self,
+        db: Database,
+        scope_id: int,
+        prepared: Mapping[str, tuple[str, bytes]],
+        now: str,
+        result: BatchResult,
+    ) -> None:
+        """Look up the stored hashes, then write only what is new or changed."""
+        existing = self._existing(db, scope_id, list(prepared), "hash, deleted_at")
+        writes: list[tuple[str, str, bytes, str]] = []
+        for rid, (canonical, digest) in prepared.items():
+            old = existing.get(rid)
+            if old is None or old[2] is not None:
+                result.added.append(rid)  # new, or deleted and saved again
+                writes.append((rid, canonical, digest, "ADDED"))
+            elif bytes(old[1]) == digest:
+                result.unchanged.append(rid)
+            else:
+                result.updated.append(rid)
+                writes.append((rid, canonical, digest, "UPDATED"))
+        seqs = self._next_seqs(len(writes))
+        db.executemany(
+            "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
+            " last_modified_at, last_action, deleted_at, pruned_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+            " ON CONFLICT (scope_id, id) DO UPDATE SET seq = excluded.seq,"
+            " hash = excluded.hash, data = excluded.data,"
+            " last_modified_at = excluded.last_modified_at,"
+            " last_action = excluded.last_action, deleted_at = NULL, pruned_at = NULL",
+            [
+                (scope_id, rid, seq, digest, canonical, now, now, action)
+                for (rid, canonical, digest, action), seq in zip(writes, seqs, strict=True)
+            ],
+        )
+
+    def _upsert_changed(
+        self,
+        db: Database,
+        scope_id: int,
+        prepared: Mapping[str, tuple[str, bytes]],
+        now: str,
+        result: BatchResult,
+    ) -> None:
+        """One upsert per chunk that rewrites a stored record only if its hash differs
+        (or it was deleted) and returns what it wrote: no lookup first.
+
+        Every row gets a ``seq``; an unchanged one leaves a gap, which delta reads never
+        notice (they only need ``seq`` to grow with every change).
+        """
+        seqs = iter(self._next_seqs(len(prepared)))
+        written: dict[str, str] = {}
+        items = list(prepared.items())
+        for chunk in _chunks(items, _UPSERT_ROWS):
+            params: list[Any] = []
+            for rid, (canonical, digest) in chunk:
+                params += (scope_id, rid, next(seqs), digest, canonical, now, now)
+            rows = db.query(_upsert_sql(len(chunk)), params)
+            written.update((row[0], row[1]) for row in rows)
+        for rid in prepared:
+            action = written.get(rid)
+            if action is None:
+                result.unchanged.append(rid)
+            elif action == "ADDED":
+                result.added.append(rid)
+            else:
+                result.updated.append(rid)
 
     async def update_records(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
@@ -295,7 +400,7 @@ class SqlRecordStore:
                 for patch in rid_patches:
                     merged = deep_merge(merged, patch)
                 canonical = canonical_json(merged)
-                digest = record_hash(canonical)
+                digest = self._hash(canonical)
                 if digest == bytes(old[1]):
                     result.unchanged.append(rid)
                 else:

@@ -107,8 +107,9 @@ def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         yield url
 
 
-@pytest.fixture
-def backend(records_url: str) -> Iterator[SqlRecordStore]:
-    """A fresh ``SqlRecordStore`` on each backend."""
-    with SqlRecordStore.open(records_url) as opened:
+@pytest.fixture(params=["auto", "lookup", "upsert"])
+def backend(records_url: str, request: pytest.FixtureRequest) -> Iterator[SqlRecordStore]:
+    """A fresh ``SqlRecordStore`` on each backend, with each way of saving (``auto``
+    switches between the other two by what the last batch found)."""
+    with SqlRecordStore.open(records_url, write_path=request.param) as opened:
         yield opened

@@ -1,0 +1,78 @@
+"""Which hash a records database uses: XXH3-128 for a new one, SHA-256 kept for one made
+before (its stored hashes must keep matching, or every record would count as updated)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from nango_scripts.errors import StoreError
+from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.store._canonical import fast_record_hash, record_hash
+from nango_scripts.store._sqlite import open_database
+
+SCOPE = RecordScope("prod", "github", "c1")
+
+
+class Issue(BaseModel):
+    id: str
+    title: str
+
+
+def issues(*titles: str) -> list[Issue]:
+    return [Issue(id=str(i), title=title) for i, title in enumerate(titles)]
+
+
+def stored(url: str) -> tuple[str, list[tuple[str, bytes, str]]]:
+    db = open_database(url, migrations=())
+    try:
+        name = db.one("SELECT value FROM store_meta WHERE key = 'hash'")[0]
+        rows = db.query("SELECT id, hash, data FROM records ORDER BY id")
+        return name, [(r[0], bytes(r[1]), r[2]) for r in rows]
+    finally:
+        db.close()
+
+
+def test_a_new_database_hashes_with_xxh3(records_url: str) -> None:
+    with SqlRecordStore.open(records_url) as store:
+        store.save_records_sync(SCOPE, "Issue", issues("a", "b"))
+    name, rows = stored(records_url)
+    assert name == "xxh3-128"
+    assert [digest for _, digest, _ in rows] == [fast_record_hash(data) for _, _, data in rows]
+    assert fast_record_hash(rows[0][2]) != record_hash(rows[0][2])
+
+
+def test_a_database_made_with_sha256_keeps_it(records_url: str) -> None:
+    with SqlRecordStore.open(records_url) as store:
+        store.save_records_sync(SCOPE, "Issue", issues("a", "b", "c"))
+    # Make it what an earlier version left: SHA-256 hashes and no hash name.
+    db = open_database(records_url, migrations=())
+    try:
+        with db.transaction():
+            db.execute("DELETE FROM store_meta WHERE key = 'hash'")
+            for rid, data in db.query("SELECT id, data FROM records"):
+                db.execute("UPDATE records SET hash = ? WHERE id = ?", (record_hash(data), rid))
+    finally:
+        db.close()
+
+    for path in ("lookup", "upsert"):
+        with SqlRecordStore.open(records_url, write_path=path) as store:
+            same = store.save_records_sync(SCOPE, "Issue", issues("a", "b", "c"))
+            assert (same.added, same.updated, sorted(same.unchanged)) == ([], [], ["0", "1", "2"])
+    with SqlRecordStore.open(records_url) as store:
+        changed = store.save_records_sync(SCOPE, "Issue", issues("a", "B", "c"))
+        assert (changed.updated, sorted(changed.unchanged)) == (["1"], ["0", "2"])
+    name, rows = stored(records_url)
+    assert name == "sha256-128"
+    assert [digest for _, digest, _ in rows] == [record_hash(data) for _, _, data in rows]
+
+
+def test_an_unknown_hash_name_is_a_clear_error(records_url: str) -> None:
+    SqlRecordStore.open(records_url).close()
+    db = open_database(records_url, migrations=())
+    try:
+        db.execute("UPDATE store_meta SET value = 'md7' WHERE key = 'hash'")
+    finally:
+        db.close()
+    with pytest.raises(StoreError, match=r"record hash 'md7'.*upgrade nango-scripts"):
+        SqlRecordStore.open(records_url)

@@ -63,7 +63,7 @@ def run_cmd(
             found.settings, found.spec, found.provider, found.connection, records, connections
         )
         # The run and its webhook deliveries show in serve's Activity log.
-        sync_run.activity = ActivityRecorder(activity)
+        sync_run.activity = ActivityRecorder(activity, masked=[found.settings.secret_key])
         result = asyncio.run(sync_run.run(full=full, on_log=print_log))
         if sync_run.last_run_id is not None:
             sent = asyncio.run(

@@ -26,7 +26,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -292,11 +292,15 @@ class ActivityRecorder:
         flush_interval_s: float = 0.5,
         batch_size: int = 200,
         max_messages: int = 10_000,
+        masked: Sequence[str | None] = (),
     ) -> None:
         self.store = store
         self.flush_interval_s = flush_interval_s
         self.batch_size = batch_size
         self.max_messages = max_messages
+        self._masked = {f"masked_{i}": v for i, v in enumerate(masked) if v}
+        """Masked in every operation besides its connection's credentials: the secret
+        key, which a script could read from the environment and log."""
         self._retention: asyncio.Task[None] | None = None
 
     async def operation(
@@ -317,6 +321,8 @@ class ActivityRecorder:
         ``live``: flush messages while it runs (else only at the end, for short ones);
         ``started_at``: when it began, if before now."""
         scrubber = SecretScrubber(credentials)
+        if self._masked:
+            scrubber.add(self._masked)
         operation_id: str | None = None
         if self.store is not None:
             try:

@@ -80,7 +80,7 @@ class Service:
         """When the scripts served now were loaded (start or the last reload)."""
         self.kept_scripts: tuple[ScriptSpec, ...] = ()
         """Scripts served in their last good version: their file is broken now."""
-        self.activity = ActivityRecorder(activity)
+        self.activity = ActivityRecorder(activity, masked=[settings.secret_key])
         """The Activity log (``activity.store`` reads it; None when not kept)."""
         self.scheduler = Scheduler(
             settings,

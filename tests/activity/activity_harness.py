@@ -85,6 +85,24 @@ async def echo(nango: NangoSync) -> None:
     await nango.get("/echo-fail", retries=0)
 """.replace("PLANTED_KEY", API_KEY)
 
+# The service's own secret key, read from the environment by a script that logs it,
+# sends it to the API and fails with it.
+ENVIRON_SYNC = """
+import os
+
+from nango_scripts import NangoSync, sync
+
+from fake.models import Item
+
+
+@sync(models=[Item], frequency="every hour", auto_start=False)
+async def environ(nango: NangoSync) -> None:
+    key = os.environ.get("NANGO_SECRET_KEY", "unset")
+    nango.log(f"the service key is {key}", key=key, env={"NANGO_SECRET_KEY": key})
+    await nango.get("/echo", params={"k": key}, headers={"X-Service": key})
+    raise RuntimeError(f"failing with the service key {key}")
+"""
+
 ACTIONS = """
 from nango_scripts import ActionError, NangoAction, action
 
@@ -128,6 +146,7 @@ def make_project(tmp_path: Path, api: FakeApi) -> dict[str, str]:
     (root / "nango.toml").write_text(NANGO_TOML)
     (root / "fake" / "models.py").write_text(MODELS)
     (root / "fake" / "syncs" / "items.py").write_text(SYNCS)
+    (root / "fake" / "syncs" / "environ.py").write_text(ENVIRON_SYNC)
     (root / "fake" / "actions" / "greet.py").write_text(ACTIONS)
     (root / "oauthy" / "syncs" / "echo.py").write_text(OAUTH_SYNCS)
     return {

@@ -1,0 +1,105 @@
+"""No secret on the Activity page: with credentials planted in connections (an API key,
+an OAuth2 access and refresh token) and the service's secret key in the environment,
+scripts and proxy calls that log them, send them and fail with them, every page the
+service renders (login, list, fragments, each operation, the Scripts view, its assets)
+holds none of them, in any of the forms they travel in."""
+
+from __future__ import annotations
+
+import base64
+import re
+from urllib.parse import quote, quote_plus
+
+import pytest
+from activity_harness import ACCESS_TOKEN, PLANTED, REFRESH_TOKEN, SECRET, Harness
+
+from nango_scripts.engine._redact import MASK
+
+pytestmark = pytest.mark.anyio
+
+
+def forms_of(secret: str) -> set[str]:
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        base64.b64encode(secret.encode()).decode(),
+        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+    }
+
+
+async def test_no_planted_secret_on_any_page(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NANGO_SECRET_KEY", SECRET)
+    client = harness.client
+    await harness.trigger("echo", "c1", "fake")
+    await harness.finished_operation(script="echo", integration="fake")
+    await harness.trigger("echo", "o1", "oauthy")
+    await harness.finished_operation(script="echo", integration="oauthy")
+    await harness.trigger("environ", "c1", "fake")
+    environ = await harness.finished_operation(script="environ")
+    conn = {"Connection-Id": "o1", "Provider-Config-Key": "oauthy"}
+    proxied = await client.get(
+        "/proxy/echo",
+        params={"q": ACCESS_TOKEN},
+        headers={**conn, "Nango-Proxy-Cookie": f"session={REFRESH_TOKEN}"},
+    )
+    assert proxied.status_code == 200
+    action = await client.post(
+        "/action/trigger",
+        headers={"Connection-Id": "c1", "Provider-Config-Key": "fake"},
+        json={"action_name": "greet", "input": {"name": "nobody"}},
+    )
+    assert action.status_code == 500
+    # The secrets did travel: the API saw the service key the script read.
+    sent = [r for r in harness.api.requests_to("/echo") if "x-service" in r.headers]
+    assert sent and sent[0].headers["x-service"] == SECRET and sent[0].query["k"] == SECRET
+    assert environ["state"] == "failed" and MASK in environ["error"]
+
+    login = await client.post("/login", data={"key": SECRET})
+    assert login.status_code == 303
+    pages = {"login response headers": str(login.headers)}
+
+    async def fetch(path: str) -> str:
+        answer = await client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:500])
+        pages[path] = answer.text
+        return answer.text
+
+    listing = await fetch("/?limit=500")
+    ids = re.findall(r'data-operation-id="([^"]+)"', listing)
+    assert len(ids) == 5  # three runs, a proxy call, an action
+    for path in (
+        "/",
+        "/?state=failed",
+        "/?type=proxy",
+        "/?integration=oauthy",
+        "/fragments/operations?limit=500",
+        "/fragments/operations?state=failed&integration=fake",
+        "/scripts-view",
+        "/assets/page.js",
+        "/assets/page.css",
+    ):
+        await fetch(path)
+    for operation_id in ids:
+        await fetch(f"/activity/{operation_id}")
+        await fetch(f"/activity/{operation_id}/fragment")
+    anonymous = await client.post("/logout", data={"csrf": _csrf(listing)})
+    assert anonymous.status_code == 303
+    pages["login form"] = (await client.get("/")).text
+
+    everything = "\n".join(pages.values())
+    # The pages did show what was logged, masked: the check below can fail.
+    assert "the service key is " + MASK in everything
+    assert "failing with the service key " + MASK in everything
+    assert everything.count(MASK) > 20
+    for secret in (*PLANTED, SECRET):
+        for form in forms_of(secret):
+            assert form not in everything, f"{form!r} shown on a page"
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found is not None
+    return found.group(1)

@@ -54,6 +54,7 @@ class DevProcess:
             text=True,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._errors: queue.Queue[str | None] = queue.Queue()
         self.lines: list[str] = []
         self.stderr = ""
         self.url = ""
@@ -74,7 +75,22 @@ class DevProcess:
 
     def _read_stderr(self) -> None:
         assert self.process.stderr is not None
-        self.stderr = self.process.stderr.read()
+        for line in self.process.stderr:
+            self.stderr += line
+            self._errors.put(line)
+        self._errors.put(None)
+
+    def stderr_containing(self, text: str, timeout: float = EVENT_TIMEOUT_S) -> str:
+        """Skip stderr lines until one contains ``text`` (errors for humans go there)."""
+        while True:
+            try:
+                line = self._errors.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"{text!r} not on stderr within {timeout}s") from None
+            if line is None:
+                raise AssertionError(f"dev exited; {text!r} not on stderr: {self.stderr}")
+            if text in line:
+                return line
 
     def next_line(self, timeout: float = EVENT_TIMEOUT_S) -> str:
         try:

@@ -217,9 +217,16 @@ def test_the_generated_key_is_printed_once_and_kept_and_sigterm_stops_cleanly(
         url = re.search(r"http://127\.0\.0\.1:\d+", serving)
         assert url is not None
         dev.line_containing("watching")
+        # a broken save, for humans: the error, and what the service keeps serving
+        greet = project / "fake" / "actions" / "greet.py"
+        save(greet, GREET + "\ndef broken(:\n")
+        dev.stderr_containing("1 problem found after a change to fake/actions/greet.py")
+        dev.stderr_containing("fake/actions/greet.py:")
+        dev.stderr_containing("The service keeps serving the last good version of fake/greet.")
         assert dev.interrupt(signal.SIGTERM) == 0
     [key] = KEY.findall(dev.stderr)
     assert "Stopped." in dev.stderr and "Traceback" not in dev.stderr
+    greet.write_text(GREET)
 
     with DevProcess(project, "--port", "0", "--json", env=env) as dev:
         dev.started(runs=False, serves=True)

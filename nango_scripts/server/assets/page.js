@@ -55,5 +55,20 @@
     later();
   }
 
+  // Filters left at "any" stay out of the URL (the form works without this too).
+  function tidy(form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("select, input").forEach(function (field) {
+        if (!field.value) field.disabled = true;
+      });
+    });
+    window.addEventListener("pageshow", function () {
+      form.querySelectorAll("select, input").forEach(function (field) {
+        field.disabled = false;
+      });
+    });
+  }
+
   document.querySelectorAll("[data-poll]").forEach(live);
+  document.querySelectorAll("form.filters").forEach(tidy);
 })();

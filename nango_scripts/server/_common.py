@@ -31,7 +31,12 @@ def get_service(request: Request) -> Service:
     return service
 
 
-ServiceDep = Annotated[Service, Depends(get_service)]
+async def _service_dependency(request: Request) -> Service:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request
+    return get_service(request)
+
+
+ServiceDep = Annotated[Service, Depends(_service_dependency)]
 ConnectionIdHeader = Annotated[
     str, Header(alias="Connection-Id", description="The connection id", min_length=1)
 ]

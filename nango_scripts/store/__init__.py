@@ -33,6 +33,7 @@ from nango_scripts.store._crypto import (
 )
 from nango_scripts.store._memory import MemoryRecordStore, ModelLog
 from nango_scripts.store._outbox import OutboxEntry, OutboxItem, OutboxStatus, WebhookOutbox
+from nango_scripts.store._record_json import JsonRecordPage
 from nango_scripts.store._records import (
     BatchResult,
     RecordScope,
@@ -59,6 +60,7 @@ __all__ = [
     "ConnectionSummary",
     "CredentialCipher",
     "EncryptionKey",
+    "JsonRecordPage",
     "MemoryRecordStore",
     "Migration",
     "ModelLog",

@@ -35,6 +35,7 @@ from nango_scripts.store._canonical import (
 )
 from nango_scripts.store._db import Database, store_errors
 from nango_scripts.store._outbox import OutboxEntry, insert_outbox
+from nango_scripts.store._record_json import JsonRecordPage, record_json
 from nango_scripts.store._records import BatchResult, RecordScope, deep_merge, dump_records
 from nango_scripts.store._sqlite import Synchronous, open_database
 
@@ -696,6 +697,92 @@ class SqlRecordStore:
         ids: Sequence[str] | None = None,
     ) -> RecordPage:
         """One page of records, ascending by modification, with ``_nango_metadata``."""
+        key, rows, next_cursor = self._page_rows(
+            scope, model, modified_after, limit, cursor, filter, ids
+        )
+        encode = self._cursors.encode
+        records = []
+        loads = from_json
+        for seq, data, first_seen_at, last_modified_at, last_action, deleted_at in rows:
+            record = loads(data)
+            record["_nango_metadata"] = {
+                "first_seen_at": first_seen_at,
+                "last_modified_at": last_modified_at,
+                "last_action": last_action,
+                "deleted_at": deleted_at,
+                "cursor": encode(seq, key),
+            }
+            records.append(record)
+        return RecordPage(records, next_cursor)
+
+    async def list_records_json(
+        self,
+        scope: RecordScope,
+        model: str,
+        *,
+        modified_after: datetime | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        filter: str | Iterable[str] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> JsonRecordPage:
+        return await self._call(
+            self.list_records_json_sync,
+            scope,
+            model,
+            modified_after=modified_after,
+            limit=limit,
+            cursor=cursor,
+            filter=filter,
+            ids=ids,
+        )
+
+    def list_records_json_sync(
+        self,
+        scope: RecordScope,
+        model: str,
+        *,
+        modified_after: datetime | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        filter: str | Iterable[str] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> JsonRecordPage:
+        """The page :meth:`list_records_sync` returns, each record as ready JSON bytes:
+        the stored text with its metadata spliced in, never decoded (for ``GET /records``).
+
+        Database failures come out as ``StoreError`` (as from the async methods), so a
+        caller may run this in its own worker thread together with what it does next."""
+
+        def read() -> JsonRecordPage:
+            key, rows, next_cursor = self._page_rows(
+                scope, model, modified_after, limit, cursor, filter, ids
+            )
+            encode = self._cursors.encode
+            return JsonRecordPage(
+                [
+                    record_json(
+                        data, first_seen, last_modified, action, deleted_at, encode(seq, key)
+                    )
+                    for seq, data, first_seen, last_modified, action, deleted_at in rows
+                ],
+                next_cursor,
+            )
+
+        return self._guarded(read)
+
+    def _page_rows(
+        self,
+        scope: RecordScope,
+        model: str,
+        modified_after: datetime | str | None,
+        limit: int,
+        cursor: str | None,
+        filter: str | Iterable[str] | None,
+        ids: Sequence[str] | None,
+    ) -> tuple[str, list[Any], str | None]:
+        """The scope's cursor key, the page's rows (seq, data, first_seen_at,
+        last_modified_at, last_action, deleted_at) and the next cursor."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise RecordQueryError(
                 f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}."
@@ -716,35 +803,22 @@ class SqlRecordStore:
             if len(wanted) > MAX_IDS:
                 raise RecordQueryError(f"ids: at most {MAX_IDS} per request, not {len(wanted)}.")
             if not wanted:
-                return RecordPage([], None)
+                return key, [], None
             where.append(f"id IN ({_marks(len(wanted))})")
             params.extend(wanted)
         with self._r.lock:
             scope_id = self._scope_id(self._r, scope, model, create=False)
             if scope_id is None:
-                return RecordPage([], None)
+                return key, [], None
             rows = self._r.query(
                 "SELECT seq, data, first_seen_at, last_modified_at, last_action, deleted_at"
                 f" FROM records WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
                 (scope_id, *params, limit + 1),
             )
-        more = len(rows) > limit
+        if len(rows) <= limit:
+            return key, rows, None
         rows = rows[:limit]
-        encode = self._cursors.encode
-        records = []
-        loads = from_json
-        for seq, data, first_seen_at, last_modified_at, last_action, deleted_at in rows:
-            record = loads(data)
-            record["_nango_metadata"] = {
-                "first_seen_at": first_seen_at,
-                "last_modified_at": last_modified_at,
-                "last_action": last_action,
-                "deleted_at": deleted_at,
-                "cursor": encode(seq, key),
-            }
-            records.append(record)
-        next_cursor = encode(rows[-1][0], key) if more else None
-        return RecordPage(records, next_cursor)
+        return key, rows, self._cursors.encode(rows[-1][0], key)
 
     async def prune_records(self, scope: RecordScope, model: str, *, until_cursor: str) -> int:
         return await self._call(self.prune_records_sync, scope, model, until_cursor=until_cursor)
@@ -783,6 +857,18 @@ class SqlRecordStore:
                 (scope_id,),
             )
         return {"live": int(row[0]), "deleted": int(row[1])}
+
+    async def has_records(self, scope: RecordScope, model: str) -> bool:
+        return await self._call(self.has_records_sync, scope, model)
+
+    def has_records_sync(self, scope: RecordScope, model: str) -> bool:
+        """Whether any record (live or deleted) of ``model`` is stored: one index probe."""
+        with self._r.lock:
+            scope_id = self._scope_id(self._r, scope, model, create=False)
+            if scope_id is None:
+                return False
+            row = self._r.one("SELECT 1 FROM records WHERE scope_id = ? LIMIT 1", (scope_id,))
+        return row is not None
 
     async def clear_records(self, scope: RecordScope, models: Sequence[str]) -> int:
         return await self._call(self.clear_records_sync, scope, models)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from server_harness import Harness
+
+from nango_scripts.store import RecordScope
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +124,55 @@ async def test_prune_drops_data_up_to_the_cursor(harness: Harness) -> None:
     assert extra.status_code == 400
     assert extra.json()["error"]["code"] == "invalid_body"
     assert "x" in extra.json()["error"]["message"]
+
+
+class Note(BaseModel):
+    id: str
+    text: str
+    nested: dict[str, Any] = {}
+
+
+async def test_pages_are_the_stores_records_exactly(harness: Harness) -> None:
+    """The route sends the stored JSON as it is: parsed, it is what list_records returns."""
+    store = harness.service.records
+    scope = RecordScope("dev", "fake", "c1")
+    notes = [
+        Note(id=f"n{i}", text=f'Grüße 東京 🎉 "{i}"\n', nested={"a": [i, {"b": None}]})
+        for i in range(7)
+    ]
+    await store.save_records(scope, "Note", notes)
+    await store.save_records(scope, "Note", [Note(id="n2", text="changed ✓")])
+    await store.delete_records(scope, "Note", ["n4"])
+    cursor = None
+    pages = 0
+    while True:
+        params = {"model": "Note", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        answer = await harness.client.get("/records", params=params, headers=CONN)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/json"
+        expected = await store.list_records(scope, "Note", limit=3, cursor=cursor)
+        assert answer.json() == {"records": expected.records, "next_cursor": expected.next_cursor}
+        pages += 1
+        cursor = expected.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    actions = {
+        r["id"]: r["_nango_metadata"]["last_action"]
+        for r in (await store.list_records(scope, "Note", limit=10)).records
+    }
+    assert (actions["n0"], actions["n2"], actions["n4"]) == ("ADDED", "UPDATED", "DELETED")
+
+
+async def test_a_model_no_sync_declares_is_readable_while_it_has_records(
+    harness: Harness,
+) -> None:
+    scope = RecordScope("dev", "fake", "c1")
+    await harness.service.records.save_records(scope, "Gone", [Note(id="1", text="kept")])
+    await harness.service.records.delete_records(scope, "Gone", ["1"])
+    answer = await harness.client.get("/records", params={"model": "Gone"}, headers=CONN)
+    assert answer.status_code == 200, answer.text
+    assert [r["id"] for r in answer.json()["records"]] == ["1"]
+    missing = await harness.client.get("/records", params={"model": "Never"}, headers=CONN)
+    assert missing.status_code == 400
+    assert "model 'Never'" in missing.json()["error"]["message"]

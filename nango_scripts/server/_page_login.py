@@ -62,10 +62,18 @@ def _local_path(target: str | None) -> str:
     return target
 
 
-def login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    target = here if request.method == "GET" and request.url.path != "/login" else "/"
-    return render("login.html.j2", status_code, error=error, next=_local_path(target))
+def login_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    next_path: str | None = None,
+) -> Response:
+    """The form; after logging in, the user lands on ``next_path`` (else this page)."""
+    if next_path is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        next_path = here if request.method == "GET" and request.url.path != "/login" else "/"
+    return render("login.html.j2", status_code, error=error, next=_local_path(next_path))
 
 
 def redirect(to: str) -> RedirectResponse:
@@ -107,7 +115,12 @@ async def login(request: Request) -> Response:
         return login_page(request, error=exc.message, status_code=exc.status_code)
     sessions = sessions_of(request)
     if not sessions.key_matches(fields.get("key", "")):
-        return login_page(request, error="That is not the secret key.", status_code=401)
+        return login_page(
+            request,
+            error="That is not the secret key.",
+            status_code=401,
+            next_path=fields.get("next"),
+        )
     response = redirect(fields.get("next") or "/")
     response.set_cookie(
         COOKIE_NAME,

@@ -40,9 +40,10 @@ async def test_login_sets_a_strict_http_only_cookie_without_the_key(harness: Har
         assert 'action="/login"' in form.text and 'type="password"' in form.text
         assert "Log out" not in form.text
 
-        wrong = await client.post("/login", data={"key": SECRET + "x"})
+        wrong = await client.post("/login", data={"key": SECRET + "x", "next": "/scripts-view"})
         assert wrong.status_code == 401
         assert "That is not the secret key." in wrong.text
+        assert 'name="next" value="/scripts-view"' in wrong.text  # kept for the next try
         assert "set-cookie" not in wrong.headers and not client.cookies
 
         right = await client.post("/login", data={"key": SECRET, "next": "/scripts-view"})

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from pydantic_core import from_json
 
@@ -28,7 +29,7 @@ from nango_scripts.store._canonical import (
     HASHES,
     NEW_DATABASE_HASH,
     CursorCodec,
-    canonical_bytes,
+    canonical_batch,
     canonical_json,
     parse_timestamp,
     timestamp,
@@ -275,11 +276,12 @@ class SqlRecordStore:
         *,
         run_id: str | None = None,
     ) -> BatchResult:
-        prepared: dict[str, tuple[str, bytes]] = {}
-        for record in dump_records(records):
-            encoded = canonical_bytes(record)
-            # last one wins
-            prepared[str(record["id"])] = (encoded.decode(), self._hash(encoded))
+        dumped = dump_records(records)
+        digest = self._hash
+        prepared: dict[str, tuple[bytes, bytes]] = {  # by id: the last one wins
+            str(record["id"]): (encoded, digest(encoded))
+            for record, encoded in zip(dumped, canonical_batch(dumped), strict=True)
+        }
         ids = list(prepared)
         result = BatchResult()
         now = timestamp()
@@ -309,23 +311,23 @@ class SqlRecordStore:
         self,
         db: Database,
         scope_id: int,
-        prepared: Mapping[str, tuple[str, bytes]],
+        prepared: Mapping[str, tuple[bytes, bytes]],
         now: str,
         result: BatchResult,
     ) -> None:
-        """Look up the stored hashes, then write only what is new or changed."""
-        existing = self._existing(db, scope_id, list(prepared), "hash, deleted_at")
+        """Ask which records are new, deleted or changed, then write only those."""
+        needed = self._needing_write(db, scope_id, prepared)
         writes: list[tuple[str, str, bytes, str]] = []
         for rid, (canonical, digest) in prepared.items():
-            old = existing.get(rid)
-            if old is None or old[2] is not None:
-                result.added.append(rid)  # new, or deleted and saved again
-                writes.append((rid, canonical, digest, "ADDED"))
-            elif bytes(old[1]) == digest:
+            known = needed.get(rid)
+            if known is None:
                 result.unchanged.append(rid)
-            else:
+            elif known:
                 result.updated.append(rid)
-                writes.append((rid, canonical, digest, "UPDATED"))
+                writes.append((rid, canonical.decode(), digest, "UPDATED"))
+            else:
+                result.added.append(rid)  # new, or deleted and saved again
+                writes.append((rid, canonical.decode(), digest, "ADDED"))
         seqs = self._next_seqs(len(writes))
         db.executemany(
             "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
@@ -341,11 +343,41 @@ class SqlRecordStore:
             ],
         )
 
+    def _needing_write(
+        self, db: Database, scope_id: int, prepared: Mapping[str, tuple[bytes, bytes]]
+    ) -> dict[str, bool]:
+        """The ids of ``prepared`` whose record is missing, deleted or has another hash,
+        mapped to whether a live record is stored (an update) or not (an add).
+
+        The database compares the hashes, so an unchanged record costs a key probe and
+        sends nothing back.
+        """
+        if db.dialect == "postgres":
+            rows = db.query(
+                "SELECT w.id, r.id IS NOT NULL AND r.deleted_at IS NULL"
+                " FROM unnest(?::text[], ?::bytea[]) AS w(id, hash)"
+                " LEFT JOIN records r ON r.scope_id = ? AND r.id = w.id"
+                " WHERE r.id IS NULL OR r.deleted_at IS NOT NULL OR r.hash <> w.hash",
+                (list(prepared), [digest for _, digest in prepared.values()], scope_id),
+            )
+        else:
+            # One JSON object {id: hex hash} instead of a parameter per id.
+            wanted = orjson.dumps({rid: digest.hex() for rid, (_, digest) in prepared.items()})
+            rows = db.query(
+                "SELECT w.key, r.id IS NOT NULL AND r.deleted_at IS NULL"
+                " FROM json_each(?) AS w"
+                " LEFT JOIN records AS r ON r.scope_id = ? AND r.id = w.key"
+                " WHERE r.id IS NULL OR r.deleted_at IS NOT NULL"
+                " OR lower(hex(r.hash)) <> w.value",
+                (wanted, scope_id),
+            )
+        return {row[0]: bool(row[1]) for row in rows}
+
     def _upsert_changed(
         self,
         db: Database,
         scope_id: int,
-        prepared: Mapping[str, tuple[str, bytes]],
+        prepared: Mapping[str, tuple[bytes, bytes]],
         now: str,
         result: BatchResult,
     ) -> None:
@@ -361,7 +393,7 @@ class SqlRecordStore:
         for chunk in _chunks(items, _UPSERT_ROWS):
             params: list[Any] = []
             for rid, (canonical, digest) in chunk:
-                params += (scope_id, rid, next(seqs), digest, canonical, now, now)
+                params += (scope_id, rid, next(seqs), digest, canonical.decode(), now, now)
             rows = db.query(_upsert_sql(len(chunk)), params)
             written.update((row[0], row[1]) for row in rows)
         for rid in prepared:
@@ -401,7 +433,7 @@ class SqlRecordStore:
                 for patch in rid_patches:
                     merged = deep_merge(merged, patch)
                 canonical = canonical_json(merged)
-                digest = self._hash(canonical)
+                digest = self._hash(canonical.encode())
                 if digest == bytes(old[1]):
                     result.unchanged.append(rid)
                 else:

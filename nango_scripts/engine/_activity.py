@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
@@ -33,7 +34,13 @@ from typing import Any, Final, Literal
 from nango_scripts.engine._redact import SecretScrubber, capped_fields, capped_text
 from nango_scripts.http import scrub_url
 from nango_scripts.runtime import LogRecord, RunResult
-from nango_scripts.store import ActivityMessage, ActivityStore, Connection, OperationType
+from nango_scripts.store import (
+    ActivityMessage,
+    ActivityStore,
+    Connection,
+    Operation,
+    OperationType,
+)
 
 __all__ = [
     "ActivityRecorder",
@@ -350,6 +357,60 @@ class ActivityRecorder:
             waiting=state == "waiting",
         )
 
+    def finished(
+        self,
+        *,
+        environment: str,
+        type: OperationType,
+        integration_id: str | None,
+        connection_id: str | None,
+        script: str | None,
+        title: str,
+        state: FinalState = "success",
+        messages: list[tuple[str, str, dict[str, Any]]] | None = None,
+        error: str | None = None,
+        result: Mapping[str, Any] | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        started_at: datetime | None = None,
+    ) -> Operation:
+        """A finished operation, secrets masked and sizes capped, for :meth:`write`
+        (nothing is written here: no I/O). ``started_at``: when it began, else now."""
+        scrub = SecretScrubber(credentials)
+        now = datetime.now(UTC)
+        return Operation(
+            id=uuid.uuid4().hex,
+            environment=environment,
+            type=type,
+            state=state,
+            integration_id=integration_id,
+            connection_id=connection_id,
+            script=script,
+            title=scrub.text(title),
+            started_at=min(started_at, now) if started_at is not None else now,
+            finished_at=now,
+            duration_ms=None,
+            error=None if error is None else capped_text(scrub.text(error)),
+            result=None if result is None else capped_fields(scrub.value(dict(result))),
+            messages=[
+                ActivityMessage(
+                    now, level, capped_text(scrub.text(text)), capped_fields(scrub.value(fields))
+                )
+                for level, text, fields in messages or ()
+            ],
+        )
+
+    def write(self, operations: Sequence[Operation]) -> bool:
+        """Write finished operations in one transaction. Blocking (call it from a worker
+        thread); never raises: a failed write is logged and dropped (False)."""
+        if self.store is None or not operations:
+            return self.store is not None
+        try:
+            self.store.add_operations(operations)
+        except Exception as exc:
+            logger.warning("activity log: %d operation(s) not recorded: %s", len(operations), exc)
+            return False
+        return True
+
     async def record(
         self,
         *,
@@ -366,23 +427,26 @@ class ActivityRecorder:
         credentials: Mapping[str, Any] | None = None,
         started_at: datetime | None = None,
     ) -> str | None:
-        """A finished operation at once (a connection change, a webhook delivery); its id.
-        ``started_at``: when it began (its duration runs from there), else now."""
-        operation = await self.operation(
+        """A finished operation at once (a connection change, a webhook delivery), in one
+        transaction; its id (None when not recorded). ``started_at``: when it began (its
+        duration runs from there), else now."""
+        if self.store is None:
+            return None
+        operation = self.finished(
             environment=environment,
             type=type,
             integration_id=integration_id,
             connection_id=connection_id,
             script=script,
             title=title,
+            state=state,
+            messages=messages,
+            error=error,
+            result=result,
             credentials=credentials,
-            live=False,
             started_at=started_at,
         )
-        for level, message, fields in messages or ():
-            operation.log(level, message, fields)
-        await operation.finish(state, error=error, result=result)
-        return operation.id
+        return operation.id if await asyncio.to_thread(self.write, [operation]) else None
 
     async def record_connection_change(
         self,
@@ -407,7 +471,7 @@ class ActivityRecorder:
             result={"change": change},
         )
 
-    async def record_webhook_delivery(
+    def webhook_delivery(
         self,
         *,
         environment: str,
@@ -425,14 +489,14 @@ class ActivityRecorder:
         will_retry: bool | None = None,
         delivery_id: str | None = None,
         started_at: datetime | None = None,
-    ) -> str | None:
-        """One attempt to deliver a webhook to the user's backend, as its own operation,
-        timed from ``started_at`` (when the POST began; else now).
+    ) -> Operation:
+        """One attempt to deliver a webhook to the user's backend, as its own operation
+        (for :meth:`write`; no I/O), timed from ``started_at`` (when the POST began).
 
         ``status`` is the backend's answer (None: it could not be reached, say why in
         ``error``); 2xx without ``error`` is a success. ``retry_in_s``: the attempt
         failed and another one follows after that wait (``will_retry``: it does, the wait
-        unknown; False: out of attempts). Never raises.
+        unknown; False: out of attempts).
         """
         shown = scrub_url(url)
         delivered = error is None and status is not None and 200 <= status < 300
@@ -472,23 +536,19 @@ class ActivityRecorder:
             )
         if not delivered and error is None:
             error = f"the webhook URL answered {answer}"
-        try:
-            return await self.record(
-                environment=environment,
-                type="webhook",
-                integration_id=integration_id,
-                connection_id=connection_id,
-                script=script,
-                title=f"{what} to {shown}",
-                state="success" if delivered else "failed",
-                messages=messages,
-                error=error,
-                result={"status": status, "attempt": attempt, "model": model, "event": event},
-                started_at=started_at,
-            )
-        except Exception as exc:  # pragma: no cover - record() already swallows store errors
-            logger.warning("activity log: webhook delivery not recorded: %s", exc)
-            return None
+        return self.finished(
+            environment=environment,
+            type="webhook",
+            integration_id=integration_id,
+            connection_id=connection_id,
+            script=script,
+            title=f"{what} to {shown}",
+            state="success" if delivered else "failed",
+            messages=messages,
+            error=error,
+            result={"status": status, "attempt": attempt, "model": model, "event": event},
+            started_at=started_at,
+        )
 
     async def record_unstarted_run(self, key: tuple[str, str, str, str], error: str) -> None:
         """A scheduled run that failed before it began (no connection, no integration...)."""

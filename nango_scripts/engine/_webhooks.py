@@ -36,7 +36,13 @@ from nango_scripts import __version__
 from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.runtime import RunResult
 from nango_scripts.settings import Settings, WebhookSettings
-from nango_scripts.store import OutboxEntry, OutboxItem, WebhookOutbox
+from nango_scripts.store import (
+    Operation,
+    OutboxEntry,
+    OutboxItem,
+    OutboxStatus,
+    WebhookOutbox,
+)
 
 __all__ = [
     "DEFAULT_JITTER",
@@ -359,6 +365,8 @@ class WebhookDelivery:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_prune: datetime | None = None
+        self._settling: list[tuple[_Attempt, asyncio.Future[Result]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self.activity = activity
         """Each attempt is an operation of the Activity log (None: not recorded)."""
 
@@ -391,6 +399,7 @@ class WebhookDelivery:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._written()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -438,6 +447,7 @@ class WebhookDelivery:
             for task in tasks:
                 task.cancel()  # each hands its row back if it had not finished
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self._written()
         for result in results:
             if result == "delivered":
                 report.delivered += 1
@@ -513,28 +523,99 @@ class WebhookDelivery:
             error = f"no answer within {self.settings.timeout_s:g} s"
         except Exception as exc:  # network errors, and a URL httpx cannot use
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        result = await asyncio.to_thread(self._record, item, error)
+        took_ms = (asyncio.get_running_loop().time() - started) * 1000
+        try:
+            return await self._settle(_Attempt(item, status, error, began, took_ms))
+        except Exception as exc:  # the database: the row comes back when its lease ends
+            _log.warning("webhook %s: its outcome was not recorded: %s", item.id, exc)
+            return "lost"
+
+    async def _settle(self, attempt: _Attempt) -> Result:
+        """Hand the end of an attempt to the writer. Answers that come while it writes
+        are written together (one transaction for the outbox, one for the Activity log),
+        so a busy worker does not pay a few commits per webhook."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._settling.append((attempt, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_settled(), name="nango-webhooks-write")
+        return await future
+
+    async def _write_settled(self) -> None:
+        try:
+            while self._settling:
+                batch, self._settling = self._settling, []
+                try:
+                    results = await asyncio.to_thread(self._write, [a for a, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # its POST's task was cancelled meanwhile
+                        future.set_result(result)
+        finally:
+            self._writer = None
+
+    async def _written(self) -> None:
+        """Wait until every attempt handed to the writer is written."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    def _write(self, attempts: Sequence[_Attempt]) -> list[Result]:
+        """Blocking (a worker thread): the outbox rows, then the Activity log."""
+        now = self._clock()
+        plans: list[tuple[OutboxItem, OutboxStatus, datetime, str | None]] = []
+        waits: list[float | None] = []
+        for attempt in attempts:
+            item, error = attempt.item, attempt.error
+            wait: float | None = None
+            if error is None:
+                plans.append((item, "delivered", now, None))
+            elif item.attempts >= self.settings.max_attempts:
+                plans.append((item, "failed", now, error))
+            else:
+                wait = retry_delay(
+                    item.attempts,
+                    base_s=self.settings.retry_base_s,
+                    max_s=self.settings.retry_max_s,
+                    jitter=self.jitter,
+                    rand=self._rand(),
+                )
+                plans.append((item, "pending", now + timedelta(seconds=wait), error))
+            waits.append(wait)
+        applied = self.outbox.settle(plans)
+        results: list[Result] = []
+        for (item, status, _, error), wait, ok in zip(plans, waits, applied, strict=True):
+            where = f"webhook {item.id} to {item.url} (attempt {item.attempts})"
+            if status == "delivered":
+                results.append("delivered")
+            elif status == "failed":
+                _log.warning("%s failed: %s; out of attempts", where, error)
+                results.append("failed" if ok else "lost")
+            else:
+                _log.info("%s failed: %s; next attempt in %.3g s", where, error, wait)
+                results.append("retrying" if ok else "lost")
         if self.activity is not None:
-            took = (asyncio.get_running_loop().time() - started) * 1000
-            await self._record_activity(self.activity, item, status, took, error, result, began)
-        return result
+            self.activity.write(
+                [
+                    self._operation(self.activity, attempt, result, wait)
+                    for attempt, result, wait in zip(attempts, results, waits, strict=True)
+                ]
+            )
+        return results
 
     @staticmethod
-    async def _record_activity(
-        activity: ActivityRecorder,
-        item: OutboxItem,
-        status: int | None,
-        duration_ms: float,
-        error: str | None,
-        result: Result,
-        began: datetime,
-    ) -> None:
+    def _operation(
+        activity: ActivityRecorder, attempt: _Attempt, result: Result, wait: float | None
+    ) -> Operation:
+        item = attempt.item
         try:
             payload = json.loads(item.body)
         except ValueError:
             payload = {}
         payload = payload if isinstance(payload, dict) else {}
-        await activity.record_webhook_delivery(
+        return activity.webhook_delivery(
             environment=item.environment,
             url=item.url,
             integration_id=item.integration_id,
@@ -543,34 +624,25 @@ class WebhookDelivery:
             event=str(payload.get("type") or item.kind),
             model=payload.get("model"),
             attempt=item.attempts,
-            status=status,
-            duration_ms=round(duration_ms, 1),
-            error=error,
-            will_retry=None if error is None else result == "retrying",
+            status=attempt.status,
+            duration_ms=round(attempt.took_ms, 1),
+            error=attempt.error,
+            retry_in_s=wait if result == "retrying" else None,
+            will_retry=None if attempt.error is None else result != "failed",
             delivery_id=item.id,
-            started_at=began,
+            started_at=attempt.began,
         )
 
-    def _record(self, item: OutboxItem, error: str | None) -> Result:
-        now = self._clock()
-        if error is None:
-            self.outbox.delivered(item.id, now)
-            return "delivered"
-        where = f"webhook {item.id} to {item.url} (attempt {item.attempts})"
-        if item.attempts >= self.settings.max_attempts:
-            _log.warning("%s failed: %s; out of attempts", where, error)
-            return "failed" if self.outbox.failed(item, now, error) else "lost"
-        wait = retry_delay(
-            item.attempts,
-            base_s=self.settings.retry_base_s,
-            max_s=self.settings.retry_max_s,
-            jitter=self.jitter,
-            rand=self._rand(),
-        )
-        _log.info("%s failed: %s; next attempt in %.3g s", where, error, wait)
-        if self.outbox.retry_at(item, now + timedelta(seconds=wait), error):
-            return "retrying"
-        return "lost"
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One POST's end, waiting for the writer."""
+
+    item: OutboxItem
+    status: int | None
+    error: str | None
+    began: datetime
+    took_ms: float
 
 
 @dataclass

@@ -197,6 +197,57 @@ class ActivityStore:
             )
         return operation_id
 
+    def add_operations(self, operations: Sequence[Operation]) -> None:
+        """Finished operations with their messages, all in one transaction (a webhook
+        delivery is one: a busy worker writes many at once). Each keeps its ``id``;
+        ``duration_ms`` defaults to ``finished_at - started_at``."""
+        if not operations:
+            return
+        rows: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        for op in operations:
+            if op.state not in ("success", "failed", "cancelled"):
+                raise ValueError(f"add_operations takes finished operations, not {op.state!r}")
+            if op.type not in OPERATION_TYPES:
+                raise ValueError(f"unknown operation type {op.type!r}")
+            finished = op.finished_at or op.started_at
+            duration = op.duration_ms
+            if duration is None:
+                duration = max(0.0, round((finished - op.started_at).total_seconds() * 1000, 3))
+            rows.append(
+                (
+                    op.id,
+                    op.environment,
+                    op.type,
+                    op.state,
+                    op.integration_id,
+                    op.connection_id,
+                    op.script,
+                    op.title,
+                    timestamp(op.started_at),
+                    timestamp(finished),
+                    duration,
+                    op.error,
+                    None if op.result is None else _json(dict(op.result)),
+                )
+            )
+            lines.extend(
+                (op.id, timestamp(m.at), m.level, m.message, _json(m.fields)) for m in op.messages
+            )
+        with self._db.transaction() as db:
+            db.executemany(
+                "INSERT INTO activity_operations (id, environment, type, state, integration_id,"
+                " connection_id, script, title, started_at, finished_at, duration_ms, error,"
+                " result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if lines:
+                db.executemany(
+                    "INSERT INTO activity_messages (operation_id, at, level, message, fields)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    lines,
+                )
+
     def set_running(self, operation_id: str) -> None:
         """A waiting operation (an action queued in the background) has begun."""
         with self._db.transaction() as db:

@@ -35,6 +35,11 @@ _COLUMNS = (
     " attempts, next_attempt_at, created_at, finished_at, last_error"
 )
 
+_DELIVERED = (
+    "UPDATE webhook_outbox SET status = 'delivered', finished_at = ?, last_error = NULL"
+    " WHERE id = ?"
+)
+
 
 @dataclass(frozen=True)
 class OutboxEntry:
@@ -198,16 +203,24 @@ class WebhookOutbox:
         if run_id is not None:
             extra, params = " AND run_id = ?", [due, run_id]
         with self._db.transaction() as db:
-            # The outer WHERE repeats the due test: on PostgreSQL a concurrent claim of
-            # the same row is re-checked against it and skipped.
+            # On PostgreSQL the outer WHERE repeats the due test: a concurrent claim of
+            # the same row is re-checked against it and skipped. SQLite has one writer
+            # at a time (BEGIN IMMEDIATE), and there the repeat made it walk every due
+            # row to find the few it claims. Ordered by the due time alone, the index
+            # (status, next_attempt_at) gives the rows in order: adding created_at and id
+            # made the database sort every row due at the same moment (a run's rows, a
+            # backlog) on each claim. Ties come in index order.
+            recheck, again = "", []
+            if db.dialect == "postgres":
+                recheck, again = "status = 'pending' AND next_attempt_at <= ? AND ", [due]
             rows = db.query(
                 "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?"
-                " WHERE status = 'pending' AND next_attempt_at <= ? AND id IN ("
+                f" WHERE {recheck}id IN ("
                 " SELECT id FROM webhook_outbox WHERE status = 'pending'"
                 f" AND next_attempt_at <= ?{extra}"
-                " ORDER BY next_attempt_at, created_at, id LIMIT ?)"
+                " ORDER BY next_attempt_at LIMIT ?)"
                 f" RETURNING {_COLUMNS}",
-                (timestamp(now + timedelta(seconds=lease_s)), due, *params, limit),
+                (timestamp(now + timedelta(seconds=lease_s)), *again, *params, limit),
             )
         items = [_item(row) for row in rows]
         items.sort(key=lambda item: (item.created_at, item.id))
@@ -215,32 +228,43 @@ class WebhookOutbox:
 
     def delivered(self, item_id: str, now: datetime) -> None:
         with self._db.transaction() as db:
-            db.execute(
-                "UPDATE webhook_outbox SET status = 'delivered', finished_at = ?,"
-                " last_error = NULL WHERE id = ?",
-                (timestamp(now), item_id),
-            )
+            db.execute(_DELIVERED, (timestamp(now), item_id))
 
     def retry_at(self, item: OutboxItem, when: datetime, error: str) -> bool:
         """Schedule the next attempt of a claimed row. False if the claim was lost
         (its lease ran out and another worker took the row)."""
-        with self._db.transaction() as db:
-            changed = db.execute(
-                "UPDATE webhook_outbox SET next_attempt_at = ?, last_error = ?"
-                " WHERE id = ? AND status = 'pending' AND attempts = ?",
-                (timestamp(when), error, item.id, item.attempts),
-            ).rowcount
-        return changed == 1
+        return self.settle([(item, "pending", when, error)])[0]
 
     def failed(self, item: OutboxItem, now: datetime, error: str) -> bool:
         """Out of attempts: the row stays, marked ``failed``, for inspection."""
+        return self.settle([(item, "failed", now, error)])[0]
+
+    def settle(
+        self, outcomes: Sequence[tuple[OutboxItem, OutboxStatus, datetime, str | None]]
+    ) -> list[bool]:
+        """The ends of many claimed attempts in one transaction (a busy worker's answers
+        come together). Each is ``(item, status, at, error)``: ``delivered`` at ``at``;
+        ``pending``, to be tried again at ``at``; ``failed`` (out of attempts) at ``at``;
+        written as :meth:`delivered`, :meth:`retry_at` or :meth:`failed` would. Returns,
+        for each, whether it was applied (False: the claim was lost to another worker)."""
+        applied: list[bool] = []
         with self._db.transaction() as db:
-            changed = db.execute(
-                "UPDATE webhook_outbox SET status = 'failed', finished_at = ?, last_error = ?"
-                " WHERE id = ? AND status = 'pending' AND attempts = ?",
-                (timestamp(now), error, item.id, item.attempts),
-            ).rowcount
-        return changed == 1
+            for item, status, at, error in outcomes:
+                if status == "delivered":
+                    db.execute(_DELIVERED, (timestamp(at), item.id))
+                    applied.append(True)
+                    continue
+                if status == "pending":
+                    change = "next_attempt_at = ?"
+                else:
+                    change = "status = 'failed', finished_at = ?"
+                changed = db.execute(
+                    f"UPDATE webhook_outbox SET {change}, last_error = ?"
+                    " WHERE id = ? AND status = 'pending' AND attempts = ?",
+                    (timestamp(at), error, item.id, item.attempts),
+                ).rowcount
+                applied.append(changed == 1)
+        return applied
 
     def release(self, item: OutboxItem, now: datetime) -> None:
         """Give a claimed row back unsent (the worker stopped): due now, attempt uncounted."""

@@ -144,11 +144,13 @@ async def test_webhook_deliveries_are_recorded(tmp_path: Path, fake_api: FakeApi
         assert failed.title == "sync webhook (Item) to " + fake_api.url_for("/hook?secret=***")
         detail = store.get_operation(failed.id)
         assert detail is not None
-        assert [m.message.split(" (")[0] for m in detail.messages] == [
+        assert [m.message.split(" (")[0] for m in detail.messages[:2]] == [
             f"POST {fake_api.url_for('/hook?secret=***')} 500",
             "HTTP 500",
-            "another attempt follows",
         ]
+        retry = detail.messages[2]  # the retry with its wait (retry_base_s, less jitter)
+        assert retry.message.startswith("retrying in ") and "(attempt 2)" in retry.message
+        assert 0.0375 <= retry.fields["wait_s"] <= 0.05 and retry.fields["attempt"] == 2
         assert detail.messages[0].fields["status"] == 500
         assert delivered.result is not None and delivered.result["attempt"] == 2
     finally:
@@ -201,11 +203,13 @@ def test_cli_run_records_its_webhook_deliveries(tmp_path: Path, fake_api: FakeAp
         assert down.error == "HTTP 503"
         detail = store.get_operation(down.id)
         assert detail is not None
-        assert [m.message.split(" (")[0] for m in detail.messages] == [
+        assert [m.message.split(" (")[0] for m in detail.messages[:2]] == [
             f"POST {fake_api.url_for('/hook/down')} 503",
             "HTTP 503",
-            "another attempt follows",
         ]
+        retry = detail.messages[2]  # serve retries it after retry_base_s, less jitter
+        assert retry.message.startswith("retrying in ") and retry.fields["attempt"] == 2
+        assert 0.75 * settings.webhooks.retry_base_s <= retry.fields["wait_s"]
         assert detail.messages[0].fields["attempt"] == 1
         run = next(o for o in store.list_operations("dev", types=["sync"]).operations)
         assert run.finished_at is not None and run.finished_at <= ok.started_at

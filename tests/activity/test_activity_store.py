@@ -3,6 +3,7 @@ paging with a stable cursor, retention; and the recorder's batching and failure 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -88,6 +89,59 @@ def test_an_operation_from_start_to_finish_with_batched_messages(store: Activity
     assert done.messages[0].fields == {"page": 1}
     assert done.messages[2].fields == {"nested": {"a": [1, 2]}}
     assert store.get_operation("nope") is None
+
+
+def test_finished_operations_are_written_at_once(store: ActivityStore) -> None:
+    recorder = ActivityRecorder(store)
+    began = NOW - timedelta(milliseconds=250)
+    delivery = recorder.webhook_delivery(
+        environment="dev",
+        url="https://hooks.example.com/h?token=tok-123",
+        integration_id="github",
+        connection_id="c1",
+        script="issues",
+        model="Issue",
+        attempt=3,
+        status=500,
+        duration_ms=240.5,
+        error="HTTP 500",
+        retry_in_s=20.0,
+        delivery_id="d1",
+        started_at=began,
+    )
+    change = recorder.finished(
+        environment="dev",
+        type="connection",
+        integration_id="github",
+        connection_id="c1",
+        script=None,
+        title="connection created",
+        messages=[("info", "key secret-key-9 set", {"Authorization": "Bearer x"})],
+        credentials={"apiKey": "secret-key-9"},
+    )
+    assert recorder.write([delivery, change])
+    stored = store.get_operation(delivery.id)
+    assert stored is not None
+    assert (stored.type, stored.state, stored.error) == ("webhook", "failed", "HTTP 500")
+    assert stored.title == "sync webhook (Issue) to https://hooks.example.com/h?token=***"
+    assert stored.started_at == began and stored.finished_at is not None
+    assert stored.duration_ms is not None and stored.duration_ms >= 250
+    assert stored.result == {"status": 500, "attempt": 3, "model": "Issue", "event": "sync"}
+    assert [m.message for m in stored.messages] == [
+        "POST https://hooks.example.com/h?token=*** 500 (240.5 ms)",
+        "HTTP 500",
+        "retrying in 20.00s (attempt 4)",
+    ]
+    assert stored.messages[2].fields == {"wait_s": 20.0, "attempt": 4}
+    other = store.get_operation(change.id)
+    assert other is not None and other.state == "success"
+    assert "secret-key-9" not in repr(other)
+    assert other.messages[0].fields == {"Authorization": "***"}
+    listed = store.list_operations("dev").operations
+    assert {o.id for o in listed} == {delivery.id, change.id}
+    with pytest.raises(ValueError, match="finished operations"):
+        store.add_operations([dataclasses.replace(change, id="x", state="running")])
+    assert store.get_operation("x") is None
 
 
 def test_waiting_then_running(store: ActivityStore) -> None:

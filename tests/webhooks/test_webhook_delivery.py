@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from webhook_receiver import Receiver, free_port
 
-from nango_scripts.engine import WebhookDelivery
+from nango_scripts.engine import ActivityRecorder, WebhookDelivery
 from nango_scripts.settings import WebhookSettings
-from nango_scripts.store import OutboxEntry, WebhookOutbox
+from nango_scripts.store import ActivityStore, OutboxEntry, WebhookOutbox
 
 pytestmark = pytest.mark.anyio
 
@@ -179,3 +179,43 @@ async def test_drain_tries_each_due_row_once_and_leaves_failures(
     assert len(receiver.all()) == 2
     rows = {r.id: r for r in outbox.items()}
     assert {rows[first].status, rows[second].status} == {"pending", "delivered"}
+
+
+async def test_attempts_ending_together_are_each_recorded_once(
+    tmp_path: Path, outbox: WebhookOutbox
+) -> None:
+    """Eight POSTs at a time, each answered 500 then 200: every attempt is one
+    operation of the Activity log with its own attempt number and outcome, and every
+    row ends delivered, whatever the writer grouped together."""
+    seen: set[str] = set()
+
+    def first_500(body: bytes, headers: dict[str, str]) -> int:
+        delivery = headers["x-nango-webhook-id"]
+        if delivery in seen:
+            return 200
+        seen.add(delivery)
+        return 500
+
+    with (
+        Receiver(decide=first_500) as receiver,
+        ActivityStore.open(f"sqlite:///{tmp_path}/nango.db") as store,
+    ):
+        outbox.add(
+            [OutboxEntry(url=receiver.url(), body=f'{{"model":"M{n}"}}') for n in range(40)],
+            **SCOPE,
+        )
+        delivery = worker(outbox, concurrency=8, activity=ActivityRecorder(store))
+        await delivery.start()
+        try:
+            await receiver.until(40)
+        finally:
+            await delivery.stop()
+        operations = store.list_operations("dev", types=["webhook"], limit=200).operations
+    assert {row.status for row in outbox.items()} == {"delivered"}
+    assert len(operations) == 80
+    by_result = sorted(
+        (o.state, (o.result or {})["attempt"], (o.result or {})["status"]) for o in operations
+    )
+    assert by_result == [("failed", 1, 500)] * 40 + [("success", 2, 200)] * 40
+    models = sorted((o.result or {})["model"] for o in operations)
+    assert models == sorted([f"M{n}" for n in range(40)] * 2)

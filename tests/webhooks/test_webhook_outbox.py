@@ -159,3 +159,49 @@ def test_the_connections_webhook_url_override(tmp_path: Path, database_url: str)
         assert connections.get_webhook_url_override("github", "acme") == "http://mine.test/h"
         connections.set_webhook_url_override("github", "acme", "")
         assert connections.get_webhook_url_override("github", "acme") is None
+
+
+def test_settle_writes_many_outcomes_at_once_and_skips_lost_claims(
+    outbox: WebhookOutbox,
+) -> None:
+    ids = outbox.add(entries(4), **SCOPE, now=T0)
+    claimed = {i.id: i for i in outbox.claim(T0, 10, lease_s=1)}
+    # one lease ran out and another worker claimed that row again: this claim is stale
+    [again] = outbox.claim(T0 + timedelta(seconds=2), 1, lease_s=60)
+    stale = claimed[again.id]
+    b, c, d = [claimed[i] for i in ids if i != again.id]
+    later = T0 + timedelta(seconds=30)
+    applied = outbox.settle(
+        [
+            (b, "delivered", T0, None),
+            (c, "pending", later, "HTTP 500"),
+            (stale, "pending", later, "HTTP 502"),
+            (d, "failed", T0, "HTTP 503"),
+        ]
+    )
+    assert applied == [True, True, False, True]
+    rows = {row.id: row for row in outbox.items()}
+    assert (rows[b.id].status, rows[b.id].finished_at, rows[b.id].last_error) == (
+        "delivered",
+        T0,
+        None,
+    )
+    assert (rows[c.id].status, rows[c.id].next_attempt_at, rows[c.id].last_error) == (
+        "pending",
+        later,
+        "HTTP 500",
+    )
+    assert (rows[d.id].status, rows[d.id].last_error) == ("failed", "HTTP 503")
+    # the new claim's row is untouched: its attempt, its lease, no error
+    assert (rows[again.id].attempts, rows[again.id].last_error) == (2, None)
+    assert rows[again.id].next_attempt_at == T0 + timedelta(seconds=62)
+    assert outbox.settle([]) == []
+
+
+def test_a_backlog_due_at_one_moment_is_claimed_whole_and_in_order(
+    outbox: WebhookOutbox,
+) -> None:
+    ids = outbox.add(entries(300), **SCOPE, now=T0)  # one transaction: one timestamp
+    taken = [i.id for _ in range(30) for i in outbox.claim(T0, 10, lease_s=60)]
+    assert sorted(taken) == sorted(ids) and len(taken) == 300
+    assert outbox.claim(T0, 10, lease_s=60) == []

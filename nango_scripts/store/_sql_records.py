@@ -16,6 +16,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -37,7 +38,13 @@ from nango_scripts.store._canonical import (
 from nango_scripts.store._db import Database, store_errors
 from nango_scripts.store._outbox import OutboxEntry, insert_outbox
 from nango_scripts.store._record_json import JsonRecordPage, record_json
-from nango_scripts.store._records import BatchResult, RecordScope, deep_merge, dump_records
+from nango_scripts.store._records import (
+    BatchResult,
+    RecordScope,
+    deep_merge,
+    dump_records,
+    record_id,
+)
 from nango_scripts.store._sqlite import Synchronous, open_database
 
 __all__ = ["RecordPage", "SqlRecordStore"]
@@ -55,6 +62,7 @@ MAX_LIMIT = 10_000
 MAX_IDS = 100
 _CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 _UPSERT_ROWS = 500  # rows per multi-row upsert: 7 parameters each, 3,500 a statement
+_PIPELINE_ROWS = 250  # records prepared in one thread while the last chunk is written
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class SqlRecordStore:
         self._r = reader
         self._scopes: dict[tuple[RecordScope, str], int] = {}
         self._expect_new: dict[int, bool] = {}  # scope id -> its last save was mostly new
+        self._pipeline: ThreadPoolExecutor | None = None
         self._runs: dict[str, tuple[RecordScope, frozenset[str]]] = {}
         self._errors = store_errors()
         with writer.transaction():
@@ -163,6 +172,8 @@ class SqlRecordStore:
         return self._w.dialect
 
     def close(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.shutdown()
         self._w.close()
         self._r.close()
 
@@ -276,13 +287,9 @@ class SqlRecordStore:
         *,
         run_id: str | None = None,
     ) -> BatchResult:
-        dumped = dump_records(records)
-        digest = self._hash
-        prepared: dict[str, tuple[bytes, bytes]] = {  # by id: the last one wins
-            str(record["id"]): (encoded, digest(encoded))
-            for record, encoded in zip(dumped, canonical_batch(dumped), strict=True)
-        }
-        ids = list(prepared)
+        unique = list({record_id(record): record for record in records}.values())  # last wins
+        chunks = [unique[i : i + _PIPELINE_ROWS] for i in range(0, len(unique), _PIPELINE_ROWS)]
+        ids: list[str] = []
         result = BatchResult()
         now = timestamp()
         with self._w.transaction() as db:
@@ -290,10 +297,31 @@ class SqlRecordStore:
             assert scope_id is not None
             self._lock_scope(scope_id)
             path = self._write_path
-            if path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False)):
-                self._upsert_changed(db, scope_id, prepared, now, result)
-            else:
-                self._write_changed(db, scope_id, prepared, now, result)
+            upsert = path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False))
+            write = self._upsert_changed if upsert else self._write_changed
+
+            def write_chunk(prepared: dict[str, tuple[bytes, bytes]]) -> None:
+                write(db, scope_id, prepared, now, result)
+
+            # Pydantic and orjson hold the GIL, SQLite lets it go while it works: this
+            # thread prepares the next chunk while the writer thread stores this one.
+            pending: Future[None] | None = None
+            try:
+                for chunk in chunks:
+                    prepared = self._prepare(chunk)
+                    ids += prepared
+                    if pending is not None:
+                        pending.result()
+                    if len(chunks) == 1:
+                        write_chunk(prepared)
+                    else:
+                        pending = self._writer_thread().submit(write_chunk, prepared)
+                if pending is not None:
+                    pending.result()
+            except BaseException:
+                if pending is not None:
+                    wait([pending])  # the connection must be idle before it rolls back
+                raise
             # Mostly new records (a first sync): skip the lookup next time, the upsert
             # finds the few that exist. Mostly known ones: look them up first, so that
             # unchanged records cost a key probe instead of a bound row.
@@ -306,6 +334,20 @@ class SqlRecordStore:
                     [(run_id, scope_id, rid) for rid in ids],
                 )
         return result
+
+    def _prepare(self, records: Sequence[BaseModel]) -> dict[str, tuple[bytes, bytes]]:
+        """By id: the canonical JSON and its hash (the last of an id wins)."""
+        dumped = dump_records(records)
+        digest = self._hash
+        return {
+            str(record["id"]): (encoded, digest(encoded))
+            for record, encoded in zip(dumped, canonical_batch(dumped), strict=True)
+        }
+
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        if self._pipeline is None:
+            self._pipeline = ThreadPoolExecutor(1, thread_name_prefix="nango-records-writer")
+        return self._pipeline
 
     def _write_changed(
         self,

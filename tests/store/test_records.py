@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from nango_scripts.errors import RecordQueryError, StoreError
 from nango_scripts.store import BatchResult, RecordPage, RecordScope, SqlRecordStore
@@ -173,6 +173,53 @@ async def test_duplicate_ids_in_one_batch_last_one_wins_counted_once(
     assert outcome(await backend.save_records(SCOPE, "Issue", batch)) == {"unchanged": ["a"]}
     assert (await by_id(backend))["a"]["title"] == "4"
     assert await backend.count_records(SCOPE, "Issue") == {"live": 2, "deleted": 0}
+
+
+async def test_a_large_batch_is_written_in_chunks_with_the_same_results(
+    backend: SqlRecordStore,
+) -> None:
+    """A batch of more records than one chunk (the store writes one chunk while it
+    prepares the next): duplicates across chunks, mixed outcomes, the right counts."""
+    first = [Issue(id=str(i), title="v1") for i in range(700)]
+    first.append(Issue(id="5", title="last wins"))  # a duplicate of the first chunk's id
+    saved = await backend.save_records(SCOPE, "Issue", first)
+    assert (len(saved.added), saved.updated, saved.unchanged) == (700, [], [])
+    assert saved.added == [str(i) for i in range(700)]
+    assert (await by_id(backend))["5"]["title"] == "last wins"
+    await backend.delete_records(SCOPE, "Issue", ["650"])
+
+    again = [Issue(id=str(i), title="v2" if i % 100 == 7 else "v1") for i in range(900)]
+    again[5] = Issue(id="5", title="last wins")
+    saved = await backend.save_records(SCOPE, "Issue", again)
+    assert saved.updated == [str(i) for i in range(7, 700, 100)]
+    assert saved.added == ["650", *(str(i) for i in range(700, 900))]
+    assert len(saved.unchanged) == 900 - len(saved.updated) - len(saved.added)
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 900, "deleted": 0}
+    assert len(await read_all(backend)) == 900
+
+
+class Fragile(BaseModel):
+    id: str
+    title: str = ""
+
+    @field_serializer("title")
+    def _title(self, value: str) -> str:
+        if value == "boom":
+            raise ValueError("cannot serialize this title")
+        return value
+
+
+async def test_a_batch_that_fails_in_a_later_chunk_stores_nothing(
+    backend: SqlRecordStore,
+) -> None:
+    batch = [Fragile(id=str(i)) for i in range(800)]
+    batch[700] = Fragile(id="700", title="boom")
+    with pytest.raises(Exception, match="cannot serialize this title"):
+        await backend.save_records(SCOPE, "Fragile", batch)
+    assert await backend.count_records(SCOPE, "Fragile") == {"live": 0, "deleted": 0}
+    # the store still works after the rollback
+    saved = await backend.save_records(SCOPE, "Fragile", batch[:10])
+    assert len(saved.added) == 10
 
 
 async def test_an_empty_batch_does_nothing(backend: SqlRecordStore) -> None:

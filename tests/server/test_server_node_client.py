@@ -52,6 +52,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   await step('setMetadata', () => nango.setMetadata('fake', 'c1', { a: 1 }));
   await step('updateMetadata', () => nango.updateMetadata('fake', 'c1', { b: 2 }));
   await step('getMetadata', () => nango.getMetadata('fake', 'c1'));
+  await step('patchConnection', () => nango.patchConnection({ connectionId: 'c1', provider_config_key: 'fake' },
+    { webhook_url_override: 'https://hooks.example.com/c1' }));
+  await step('overridden', async () => (await nango.getConnection('fake', 'c1')).webhook_url_override);
+  await step('patchBack', () => nango.patchConnection({ connectionId: 'c1', provider_config_key: 'fake' },
+    { webhook_url_override: null }));
+  await step('cleared', async () => (await nango.getConnection('fake', 'c1')).webhook_url_override);
+  await step('badOverride', () => nango.patchConnection({ connectionId: 'c1', provider_config_key: 'fake' },
+    { webhook_url_override: 'ftp://files.example.com' }));
   await step('triggerSync', () => nango.triggerSync('fake', ['items'], 'c1', { reset: true }));
   for (let i = 0; i < 100; i++) {
     await step('syncStatus', () => nango.syncStatus('fake', '*', 'c1'));
@@ -161,6 +169,12 @@ def test_nangos_node_client_works_against_serve(
     assert out["setMetadata"]["status"] == 201
     assert out["updateMetadata"]["status"] == 200
     assert out["getMetadata"] == {"a": 1, "b": 2}
+    assert out["patchConnection"] == {"success": True}
+    assert out["overridden"] == "https://hooks.example.com/c1"
+    assert out["patchBack"] == {"success": True}
+    assert out["cleared"] is None
+    assert out["badOverride"]["error"]["status"] == 400
+    assert out["badOverride"]["error"]["data"]["error"]["code"] == "invalid_body"
     assert out["triggerSync"] == {"status": 200, "data": {"success": True}}
     [status] = out["syncStatus"]["syncs"]
     assert status["latestResult"] == {"Item": {"added": 5, "updated": 0, "deleted": 0}}

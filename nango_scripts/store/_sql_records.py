@@ -27,12 +27,12 @@ from pydantic_core import from_json
 
 from nango_scripts.errors import RecordQueryError, StoreError
 from nango_scripts.store._canonical import (
-    HASHES,
-    NEW_DATABASE_HASH,
+    KEYED_HASH,
     CursorCodec,
     canonical_batch,
     canonical_json,
     parse_timestamp,
+    record_hasher,
     timestamp,
 )
 from nango_scripts.store._db import Database, store_errors
@@ -130,17 +130,16 @@ class SqlRecordStore:
                 "INSERT INTO store_meta (key, value) SELECT 'hash', CASE WHEN EXISTS"
                 " (SELECT 1 FROM records) THEN 'sha256-128' ELSE ? END"
                 " ON CONFLICT (key) DO NOTHING",
-                (NEW_DATABASE_HASH,),
+                (KEYED_HASH,),
             )
-        row = writer.one("SELECT value FROM store_meta WHERE key = 'cursor_key'")
-        self._cursors = CursorCodec(bytes.fromhex(row[0]))
-        name = writer.one("SELECT value FROM store_meta WHERE key = 'hash'")[0]
-        if name not in HASHES:
-            raise StoreError(
-                f"The records database uses record hash '{name}', which this version of"
-                f" nango-scripts does not know ({', '.join(HASHES)}): upgrade nango-scripts."
+            writer.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('hash_key', ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (os.urandom(8).hex(),),
             )
-        self._hash = HASHES[name]
+        meta = dict(writer.query("SELECT key, value FROM store_meta"))
+        self._cursors = CursorCodec(bytes.fromhex(meta["cursor_key"]))
+        self._hash = record_hasher(meta["hash"], meta.get("hash_key"))
 
     @classmethod
     def open(

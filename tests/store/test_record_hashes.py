@@ -1,14 +1,16 @@
-"""Which hash a records database uses: XXH3-128 for a new one, SHA-256 kept for one made
-before (its stored hashes must keep matching, or every record would count as updated)."""
+"""Which hash a records database uses: XXH3-128 seeded with the database's own secret for
+a new one, SHA-256 kept for one made before (its stored hashes must keep matching, or every
+record would count as updated)."""
 
 from __future__ import annotations
 
 import pytest
+import xxhash
 from pydantic import BaseModel
 
 from nango_scripts.errors import StoreError
 from nango_scripts.store import RecordScope, SqlRecordStore
-from nango_scripts.store._canonical import fast_record_hash, record_hash
+from nango_scripts.store._canonical import record_hash
 from nango_scripts.store._sqlite import open_database
 
 SCOPE = RecordScope("prod", "github", "c1")
@@ -23,23 +25,35 @@ def issues(*titles: str) -> list[Issue]:
     return [Issue(id=str(i), title=title) for i, title in enumerate(titles)]
 
 
-def stored(url: str) -> tuple[str, list[tuple[str, bytes, str]]]:
+def stored(url: str) -> tuple[dict[str, str], list[tuple[str, bytes, str]]]:
     db = open_database(url, migrations=())
     try:
-        name = db.one("SELECT value FROM store_meta WHERE key = 'hash'")[0]
+        meta = {row[0]: row[1] for row in db.query("SELECT key, value FROM store_meta")}
         rows = db.query("SELECT id, hash, data FROM records ORDER BY id")
-        return name, [(r[0], bytes(r[1]), r[2]) for r in rows]
+        return meta, [(r[0], bytes(r[1]), r[2]) for r in rows]
     finally:
         db.close()
 
 
-def test_a_new_database_hashes_with_xxh3(records_url: str) -> None:
+def test_a_new_database_hashes_with_xxh3_seeded_with_its_own_secret(
+    records_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with SqlRecordStore.open(records_url) as store:
         store.save_records_sync(SCOPE, "Issue", issues("a", "b"))
-    name, rows = stored(records_url)
-    assert name == "xxh3-128"
-    assert [digest for _, digest, _ in rows] == [fast_record_hash(data) for _, _, data in rows]
-    assert fast_record_hash(rows[0][2]) != record_hash(rows[0][2])
+    meta, rows = stored(records_url)
+    assert meta["hash"] == "xxh3-128-keyed"
+    seed = int(meta["hash_key"], 16)
+    assert [digest for _, digest, _ in rows] == [
+        xxhash.xxh3_128_digest(data.encode(), seed=seed) for _, _, data in rows
+    ]
+    # not the unseeded hash anyone could compute, and another database has another seed
+    assert rows[0][1] != xxhash.xxh3_128_digest(rows[0][2].encode())
+    other = f"sqlite:///{tmp_path_factory.mktemp('other')}/records.db"
+    with SqlRecordStore.open(other) as store:
+        store.save_records_sync(SCOPE, "Issue", issues("a", "b"))
+    other_meta, other_rows = stored(other)
+    assert other_meta["hash_key"] != meta["hash_key"]
+    assert other_rows[0][1] != rows[0][1]
 
 
 def test_a_database_made_with_sha256_keeps_it(records_url: str) -> None:
@@ -62,8 +76,8 @@ def test_a_database_made_with_sha256_keeps_it(records_url: str) -> None:
     with SqlRecordStore.open(records_url) as store:
         changed = store.save_records_sync(SCOPE, "Issue", issues("a", "B", "c"))
         assert (changed.updated, sorted(changed.unchanged)) == (["1"], ["0", "2"])
-    name, rows = stored(records_url)
-    assert name == "sha256-128"
+    meta, rows = stored(records_url)
+    assert meta["hash"] == "sha256-128"
     assert [digest for _, digest, _ in rows] == [record_hash(data) for _, _, data in rows]
 
 

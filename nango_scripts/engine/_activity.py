@@ -310,6 +310,13 @@ class ActivityRecorder:
         key, which a script could read from the environment and log."""
         self._retention: asyncio.Task[None] | None = None
 
+    def _scrubber(self, credentials: Mapping[str, Any] | None) -> SecretScrubber:
+        """What masks an operation: ``credentials`` and the values masked everywhere."""
+        scrubber = SecretScrubber(credentials)
+        if self._masked:
+            scrubber.add(self._masked)
+        return scrubber
+
     async def operation(
         self,
         *,
@@ -327,9 +334,7 @@ class ActivityRecorder:
         """Open an operation. ``credentials``: what to mask in everything it records;
         ``live``: flush messages while it runs (else only at the end, for short ones);
         ``started_at``: when it began, if before now."""
-        scrubber = SecretScrubber(credentials)
-        if self._masked:
-            scrubber.add(self._masked)
+        scrubber = self._scrubber(credentials)
         operation_id: str | None = None
         if self.store is not None:
             try:
@@ -375,7 +380,7 @@ class ActivityRecorder:
     ) -> Operation:
         """A finished operation, secrets masked and sizes capped, for :meth:`write`
         (nothing is written here: no I/O). ``started_at``: when it began, else now."""
-        scrub = SecretScrubber(credentials)
+        scrub = self._scrubber(credentials)
         now = datetime.now(UTC)
         return Operation(
             id=uuid.uuid4().hex,

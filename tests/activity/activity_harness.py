@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -224,7 +225,16 @@ class Harness:
 
 @pytest.fixture
 async def harness(tmp_path: Path, fake_api: FakeApi) -> AsyncIterator[Harness]:
-    env = make_project(tmp_path, fake_api)
+    async with open_harness(tmp_path, fake_api) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def open_harness(
+    tmp_path: Path, fake_api: FakeApi, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Harness]:
+    """The service of :func:`make_project`, ``extra_env`` added to its environment."""
+    env = {**make_project(tmp_path, fake_api), **(extra_env or {})}
     settings = load_settings(env["NANGO_SCRIPTS_PROJECT"], env)
     service = Service.open(settings, tick_s=0.05)
     service.connections.create("fake", "c1", {"type": "API_KEY", "apiKey": API_KEY})

@@ -6,12 +6,24 @@ holds none of them, in any of the forms they travel in."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import re
+import sqlite3
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from activity_harness import ACCESS_TOKEN, PLANTED, REFRESH_TOKEN, SECRET, Harness
+from activity_harness import (
+    ACCESS_TOKEN,
+    PLANTED,
+    REFRESH_TOKEN,
+    SECRET,
+    Harness,
+    open_harness,
+)
+from fakeapi import FakeApi
 
 from nango_scripts.engine._redact import MASK
 
@@ -103,3 +115,65 @@ def _csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
     assert found is not None
     return found.group(1)
+
+
+async def test_the_secret_key_in_a_webhook_url_is_masked_everywhere(
+    tmp_path: Path, fake_api: FakeApi
+) -> None:
+    """Webhook attempts are recorded with ``ActivityRecorder.record``'s path (finished
+    operations written at once): a webhook URL carrying the service key as a path token
+    is masked in /logs, on the page and in the tables, for a delivered and a failed one."""
+    fake_api.route(f"/hook/{SECRET}", lambda _: (200, {}, {"ok": True}))
+    fake_api.route(f"/down/{SECRET}", lambda _: (500, {}, {"error": f"no {SECRET}"}))
+    extra = {
+        "NANGO_WEBHOOK_URL": f"{fake_api.url}/hook/{SECRET}",
+        "NANGO_WEBHOOK_SECONDARY_URL": f"{fake_api.url}/down/{SECRET}",
+        "NANGO_WEBHOOK_MAX_ATTEMPTS": "1",
+    }
+    async with open_harness(tmp_path, fake_api, extra) as harness:
+        client = harness.client
+        await harness.trigger("items", "c1", "fake")
+        run = await harness.finished_operation(script="items", type="sync")
+        assert run["state"] == "success"
+        async with asyncio.timeout(10):
+            while True:
+                listing = await client.get("/logs", params={"type": "webhook", "limit": 500})
+                webhooks = listing.json()["operations"]
+                if len([w for w in webhooks if w["state"] != "running"]) == 2:
+                    break
+                await asyncio.sleep(0.02)
+        # The key did travel: both URLs were called with it in their path.
+        assert fake_api.requests_to(f"/hook/{SECRET}") and fake_api.requests_to(f"/down/{SECRET}")
+        assert sorted(w["state"] for w in webhooks) == ["failed", "success"]
+        shown = [listing.text]
+        for webhook in webhooks:
+            detail = await client.get(f"/logs/{webhook['id']}")
+            shown.append(detail.text)
+            assert f"/hook/{MASK}" in webhook["title"] or f"/down/{MASK}" in webhook["title"]
+        assert (await client.post("/login", data={"key": SECRET})).status_code == 303
+        for path in (
+            "/?type=webhook",
+            "/fragments/operations?type=webhook",
+            *(f"/activity/{w['id']}" for w in webhooks),
+        ):
+            page = await client.get(path)
+            assert page.status_code == 200, (path, page.text[:300])
+            shown.append(page.text)
+        shown.append(_dump_tables(harness))
+    everything = "\n".join(shown)
+    assert everything.count(f"/hook/{MASK}") >= 4 and everything.count(f"/down/{MASK}") >= 4
+    for form in forms_of(SECRET):
+        assert form not in everything, f"{form!r} shown"
+
+
+def _dump_tables(harness: Harness) -> str:
+    path = harness.service.settings.sqlite_path
+    assert path is not None
+    with sqlite3.connect(path) as db:
+        rows = [
+            row
+            for table in ("activity_operations", "activity_messages")
+            for row in db.execute(f"SELECT * FROM {table}").fetchall()
+        ]
+    assert rows
+    return json.dumps(rows, default=str)

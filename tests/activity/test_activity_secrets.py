@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 from activity_harness import ACCESS_TOKEN, API_KEY, PLANTED, REFRESH_TOKEN, Harness
 
+from nango_scripts.engine import ActivityRecorder
 from nango_scripts.engine._redact import MASK, SecretScrubber
+from nango_scripts.store import ActivityStore
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +121,42 @@ def test_the_scrubber_masks_every_form_of_a_credential() -> None:
     assert short.text("abc") == "abc"  # too short to mask without masking everything
     short.add({"type": "API_KEY", "apiKey": "a-rotated-key"})
     assert short.text("a-rotated-key") == MASK
+
+
+async def test_the_service_key_is_masked_in_operations_recorded_at_once(tmp_path: Path) -> None:
+    """``record()`` and what calls it (a webhook attempt, an unstarted run) mask the
+    service's secret key as an operation opened with ``operation()`` does."""
+    key = "sk_live_masked_everywhere_42"
+    store = ActivityStore.open(f"sqlite:///{tmp_path}/activity.db")
+    recorder = ActivityRecorder(store, masked=[key])
+    try:
+        recorded = await recorder.record(
+            environment="dev",
+            type="connection",
+            integration_id="fake",
+            connection_id="c1",
+            script=None,
+            title=f"changed with {key}",
+            state="failed",
+            error=f"refused: {key}",
+            messages=[("info", f"said {key}", {"note": key})],
+            result={"echo": key},
+        )
+        await recorder.record_unstarted_run(("dev", "fake", "c1", "items"), f"no run: {key}")
+        attempt = recorder.webhook_delivery(
+            environment="dev", url=f"https://example.com/hook/{key}", status=500
+        )
+        assert recorder.write([attempt])
+        assert recorded is not None
+        operations = store.list_operations("dev", limit=10).operations
+        assert len(operations) == 3
+        stored = [store.get_operation(o.id) for o in operations]
+    finally:
+        store.close()
+    shown = repr(stored)
+    assert key not in shown
+    first = next(o for o in stored if o is not None and o.id == recorded)
+    assert first.title == f"changed with {MASK}" and first.error == f"refused: {MASK}"
+    assert first.messages[0].message == f"said {MASK}"
+    assert first.messages[0].fields == {"note": MASK} and first.result == {"echo": MASK}
+    assert shown.count(MASK) >= 8

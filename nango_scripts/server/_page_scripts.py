@@ -79,20 +79,20 @@ class IntegrationRow:
 
 
 def _latest(
-    service: Service, integration_id: str, connection_id: str, sync: str
-) -> Operation | None:
+    service: Service, integration_id: str, connection_ids: list[str], syncs: list[str]
+) -> dict[tuple[str, str], Operation]:
+    """The latest run of each sync for each connection shown, keyed (connection, sync):
+    one indexed query for the integration (a connection that never ran is absent)."""
     store = service.activity.store
     if store is None:
-        return None
-    page = store.list_operations(
+        return {}
+    return store.latest_operations(
         service.environment,
+        type="sync",
         integration_id=integration_id,
-        connection_id=connection_id,
-        script=sync,
-        types=["sync"],
-        limit=1,
+        connection_ids=connection_ids,
+        scripts=syncs,
     )
-    return page.operations[0] if page.operations else None
 
 
 def _integrations(service: Service) -> list[IntegrationRow]:
@@ -112,7 +112,9 @@ def _integrations(service: Service) -> list[IntegrationRow]:
         ids = sorted(c.connection_id for c in service.connections.summaries(row.id))
         row.connection_ids = ids[:MAX_CONNECTIONS_SHOWN]
         row.hidden_connections = max(0, len(ids) - MAX_CONNECTIONS_SHOWN)
-        for spec in service.syncs(row.id):
+        specs = service.syncs(row.id)
+        latest = _latest(service, row.id, row.connection_ids, [spec.name for spec in specs])
+        for spec in specs:
             connections = []
             for connection_id in row.connection_ids:
                 key = service.scheduler.key(row.id, connection_id, spec.name)
@@ -123,7 +125,7 @@ def _integrations(service: Service) -> list[IntegrationRow]:
                         schedule=schedule.status if schedule is not None else "none",
                         next_run_at=schedule.next_run_at if schedule is not None else None,
                         running=service.scheduler.is_running(key),
-                        latest=_latest(service, row.id, connection_id, spec.name),
+                        latest=latest.get((connection_id, spec.name)),
                     )
                 )
             row.syncs.append(SyncRow(spec, (row.id, spec.name) not in disabled, connections))

@@ -62,6 +62,8 @@ _COLUMNS: Final = (
     " started_at, finished_at, duration_ms, error, result"
 )
 _INTERRUPTED: Final = "the service stopped before the operation finished"
+# latest_operations: pairs looked up per statement (well under SQLite's parameter limit).
+_PAIRS_PER_QUERY: Final = 2_000
 
 
 @dataclass(frozen=True)
@@ -385,6 +387,49 @@ class ActivityStore:
         rows = rows[:limit]
         next_cursor = _encode_cursor(rows[-1][9], int(rows[-1][0])) if more else None
         return OperationPage([_operation(r) for r in rows], next_cursor)
+
+    def latest_operations(
+        self,
+        environment: str,
+        *,
+        type: OperationType,
+        integration_id: str,
+        connection_ids: Sequence[str],
+        scripts: Sequence[str],
+    ) -> dict[tuple[str, str], Operation]:
+        """The newest operation of ``type`` for each (connection, script) pair of the
+        integration, keyed ``(connection_id, script)``; a pair with none is absent.
+
+        What ``list_operations(..., limit=1)`` gives for each pair, in one query per
+        ``_PAIRS_PER_QUERY`` pairs: each pair is one seek in the
+        ``activity_operations_latest`` index, however long the log and however many
+        runs the pair has, so the store's lock is held briefly.
+        """
+        connections = list(dict.fromkeys(connection_ids))
+        names = list(dict.fromkeys(scripts))
+        if not connections or not names:
+            return {}
+        found: dict[tuple[str, str], Operation] = {}
+        step = max(1, _PAIRS_PER_QUERY // len(names))
+        for start in range(0, len(connections), step):
+            chunk = connections[start : start + step]
+            # Both engines name a VALUES list's columns column1, column2...
+            sql = (
+                f"SELECT {_COLUMNS} FROM activity_operations WHERE seq IN ("
+                " SELECT (SELECT o.seq FROM activity_operations o"
+                "  WHERE o.environment = ? AND o.type = ? AND o.integration_id = ?"
+                "  AND o.script = s.column1 AND o.connection_id = c.column1"
+                "  ORDER BY o.started_at DESC, o.seq DESC LIMIT 1)"
+                f" FROM (VALUES {', '.join('(?)' for _ in chunk)}) AS c"
+                f" CROSS JOIN (VALUES {', '.join('(?)' for _ in names)}) AS s)"
+            )
+            params = (environment, type, integration_id, *chunk, *names)
+            with self._db.lock:
+                rows = self._db.query(sql, params)
+            for row in rows:
+                operation = _operation(row)
+                found[(str(operation.connection_id), str(operation.script))] = operation
+        return found
 
     def get_operation(self, operation_id: str) -> Operation | None:
         """The operation with its messages in the order they were logged."""

@@ -232,6 +232,15 @@ SYNC_TOGGLES_SQL: Final = """
     );
 """
 
+# The Scripts view's latest run per (connection, sync): one seek per pair
+# (ActivityStore.latest_operations) instead of reading the log back in time, which for a
+# sync that never ran meant the whole log. seq orders ties of started_at (on SQLite it is
+# the rowid, in every index anyway; PostgreSQL needs it named).
+ACTIVITY_LATEST_SQL: Final = """
+    CREATE INDEX activity_operations_latest ON activity_operations
+        (environment, type, integration_id, script, connection_id, started_at, seq);
+"""
+
 # Append only: never edit a released step, add a new one with the next version.
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -276,6 +285,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(5, "webhooks", WEBHOOKS_SQL),
     Migration(6, "activity", ACTIVITY_SQLITE, postgres=ACTIVITY_POSTGRES),
     Migration(7, "sync toggles", SYNC_TOGGLES_SQL),
+    Migration(8, "activity latest index", ACTIVITY_LATEST_SQL),
 )
 
 

@@ -1,4 +1,5 @@
-"""A database made before the records store gains it on open, keeping its connections."""
+"""A database made before the records store gains it on open, keeping its connections;
+one made before the Activity log's latest-run index gains that."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 from nango_scripts.settings import Settings
 from nango_scripts.store import (
     MIGRATIONS,
+    ActivityStore,
     ConnectionStore,
     RecordScope,
     SqlRecordStore,
@@ -97,3 +99,41 @@ async def test_a_new_database_gets_every_step_at_once(records_url: str) -> None:
         assert [v for v, _, _ in _migrations(db)] == [m.version for m in MIGRATIONS]
     finally:
         db.close()
+
+
+def test_an_activity_log_made_before_the_latest_index_gains_it(records_url: str) -> None:
+    before = next(i for i, m in enumerate(MIGRATIONS) if m.name == "activity latest index")
+    db = open_database(records_url, migrations=MIGRATIONS[:before])
+    try:
+        store = ActivityStore(db)
+        kept = store.start_operation(
+            environment="prod",
+            type="sync",
+            integration_id="stripe",
+            connection_id="c1",
+            script="charges",
+            title="sync charges",
+        )
+        assert "activity_operations_latest" not in _indexes(db)
+    finally:
+        db.close()
+
+    with ActivityStore.open(records_url) as store:
+        latest = store.latest_operations(
+            "prod", type="sync", integration_id="stripe", connection_ids=["c1"], scripts=["charges"]
+        )
+        assert [op.id for op in latest.values()] == [kept]
+    db = open_database(records_url, migrations=())
+    try:
+        assert "activity_operations_latest" in _indexes(db)
+        assert [v for v, _, _ in _migrations(db)] == [m.version for m in MIGRATIONS]
+    finally:
+        db.close()
+
+
+def _indexes(db: Database) -> set[str]:
+    if db.dialect == "sqlite":
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+    else:
+        rows = db.query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    return {r[0] for r in rows}

@@ -197,6 +197,7 @@ class Service:
         if settings is not None and settings.integrations != self.settings.integrations:
             self.settings = dataclasses.replace(self.settings, integrations=settings.integrations)
             self.scheduler.settings = self.settings
+            self.connections.use_settings(self.settings)
         served = self.use(project)
         if self._started:
             await self.scheduler.ensure_schedules()

@@ -72,6 +72,14 @@ class ConnectionStore:
     def environment(self) -> str:
         return self._settings.environment
 
+    def use_settings(self, settings: Settings) -> None:
+        """Check integrations and auth against ``settings`` from now on (nango.toml read
+        again by a reload). The environment, database and encryption key stay as opened."""
+        if settings.environment != self._settings.environment:
+            raise ValueError("use_settings cannot change the environment of a ConnectionStore")
+        with self._lock:
+            self._settings = settings
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -114,3 +114,42 @@ async def test_a_reload_given_a_project_and_settings(harness: Harness) -> None:
     assert served is harness.service.project
     answer = await harness.client.get("/integrations/added")
     assert answer.status_code == 200, answer.text
+
+
+async def test_connections_follow_the_integrations_of_a_reload(harness: Harness) -> None:
+    """An integration added to nango.toml takes connections after a reload, and one whose
+    auth changed wants the new credentials (the dev loop reloads nango.toml on save)."""
+    project_dir = harness.service.settings.project_dir
+    config = project_dir / "nango.toml"
+    before = config.read_text()
+    other = '[integrations.other]\nbase_url = "http://127.0.0.1:9"\n'
+    assert other in before
+    config.write_text(
+        before.replace(other, other + 'auth = "basic"\n')
+        + '\n[integrations.newone]\nbase_url = "http://127.0.0.1:9"\nauth = "api_key"\n'
+    )
+
+    async def create(integration: str, credentials: dict[str, Any]) -> Any:
+        return await harness.client.post(
+            "/connections",
+            json={
+                "provider_config_key": integration,
+                "connection_id": "n1",
+                "credentials": credentials,
+            },
+        )
+
+    refused = await create("newone", {"type": "API_KEY", "apiKey": "k-new"})
+    assert refused.status_code == 404, refused.text  # not in the settings yet
+    env = {"NANGO_INTEGRATION_FAKE_BASE_URL": harness.api.url}
+    await harness.service.reload(
+        load_project(project_dir), settings=load_settings(project_dir, env)
+    )
+
+    created = await create("newone", {"type": "API_KEY", "apiKey": "k-new"})
+    assert created.status_code in (200, 201), created.text
+    assert harness.service.connections.get("newone", "n1").credentials["apiKey"] == "k-new"
+    no_auth = await create("other", {})
+    assert no_auth.status_code == 400 and "BASIC" in no_auth.text, no_auth.text
+    basic = await create("other", {"type": "BASIC", "username": "u", "password": "p-1234"})
+    assert basic.status_code in (200, 201), basic.text

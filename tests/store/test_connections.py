@@ -13,6 +13,7 @@ from nango_scripts.errors import (
     CredentialsError,
     StoreError,
 )
+from nango_scripts.providers import ProviderConfig
 from nango_scripts.settings import Settings
 from nango_scripts.store import ConnectionStore, validate_credentials
 
@@ -184,6 +185,25 @@ def test_without_any_integration_configured(make_settings: MakeSettings) -> None
         pytest.raises(ConfigError, match=r"configured: none"),
     ):
         store.create("github", "c1", OAUTH2)
+
+
+def test_new_settings_bring_new_integrations_and_auth(
+    store: ConnectionStore, make_settings: MakeSettings
+) -> None:
+    """What a reload of nango.toml gives the store: the integrations checked from now on."""
+    with pytest.raises(ConfigError, match="'gitlab' is not configured"):
+        store.create("gitlab", "c1", {"type": "API_KEY", "apiKey": "glpat-1"})
+    stripe_now_basic = ProviderConfig(name="stripe", base_url="https://s.example", auth="basic")
+    gitlab = ProviderConfig(name="gitlab", base_url="https://gitlab.example", auth="api_key")
+    store.use_settings(make_settings(integrations={"stripe": stripe_now_basic, "gitlab": gitlab}))
+    created = store.create("gitlab", "c1", {"type": "API_KEY", "apiKey": "glpat-1"})
+    assert store.get("gitlab", "c1").credentials == created.credentials
+    with pytest.raises(CredentialsError, match='uses auth = "basic"'):
+        store.create("stripe", "c1", {"type": "API_KEY", "apiKey": "sk_1"})
+    with pytest.raises(ConfigError, match="'github' is not configured"):
+        store.create("github", "c1", OAUTH2)
+    with pytest.raises(ValueError, match="environment"):
+        store.use_settings(make_settings(environment="prod"))
 
 
 @pytest.mark.parametrize("connection_id", ["", "  ", "a\nb"])

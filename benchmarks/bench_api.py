@@ -1,6 +1,6 @@
 """Records read through the HTTP API vs. the store's own delta read, in the same run.
 
-    python benchmarks/bench_api.py [--records 100000] [--limit 1000] [--repeat 3]
+    python benchmarks/bench_api.py [--records 100000] [--limit 1000] [--repeat 5]
 
 A SQLite database (a temporary directory) is filled with ``--records`` records of
 ~1 KB (``SqlRecordStore.save_records_sync``, batches of 1,000), then read in full, in
@@ -14,8 +14,10 @@ pages of ``--limit``, following ``next_cursor``:
   does); the share of the client's decoding is shown, and the same read with the
   client decoding by ``orjson`` (for scale, not for the target).
 
-The median of ``--repeat`` full reads is shown for each, after one warm-up read. Targets:
-the API serves at least 50% of the store's records per second, and at least 30,000.
+Each is warmed up by one full read; then ``--repeat`` rounds each read everything once
+with every reader in turn (store, api, api with orjson), so that a change in the machine's
+load hits all of them alike, and the median of each is shown. Targets: the API serves at
+least 50% of the store's records per second, and at least 30,000.
 """
 
 from __future__ import annotations
@@ -156,12 +158,19 @@ def read_store(store: SqlRecordStore, scope: RecordScope, limit: int) -> Callabl
     return read
 
 
-class Clock:
-    decoding = 0.0
-    """Seconds the client spent decoding JSON (part of the API's time)."""
+class Decoding:
+    """Seconds a client spent decoding JSON (part of the API's time)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
 
 
-def read_api(client: httpx.Client, limit: int, loads: Callable[[bytes], Any] = json.loads) -> int:
+def read_api(
+    client: httpx.Client,
+    limit: int,
+    loads: Callable[[bytes], Any] = json.loads,
+    decoding: Decoding | None = None,
+) -> int:
     count, cursor = 0, None
     headers = {"Connection-Id": "c1", "Provider-Config-Key": "bench"}
     while True:
@@ -172,25 +181,31 @@ def read_api(client: httpx.Client, limit: int, loads: Callable[[bytes], Any] = j
         response.raise_for_status()
         started = time.perf_counter()
         body = loads(response.content)
-        Clock.decoding += time.perf_counter() - started
+        if decoding is not None:
+            decoding.seconds += time.perf_counter() - started
         count += len(body["records"])
         cursor = body["next_cursor"]
         if cursor is None:
             return count
 
 
-def rates(read: Callable[[], int], total: int, repeat: int) -> list[float]:
-    if read() != total:  # warm-up (caches, connection, imports)
-        raise SystemExit("the warm-up read did not return every record")
-    Clock.decoding = 0.0
-    out = []
+def warm_up(reads: dict[str, Callable[[], int]], total: int) -> None:
+    for name, read in reads.items():
+        if read() != total:  # caches, the connection, imports
+            raise SystemExit(f"{name}: the warm-up read did not return every record")
+
+
+def rates(reads: dict[str, Callable[[], int]], total: int, repeat: int) -> dict[str, list[float]]:
+    """Records per second of each full read, ``repeat`` times, the readers taking turns."""
+    out: dict[str, list[float]] = {name: [] for name in reads}
     for _ in range(repeat):
-        started = time.perf_counter()
-        count = read()
-        elapsed = time.perf_counter() - started
-        if count != total:
-            raise SystemExit(f"read {count} records, expected {total}")
-        out.append(count / elapsed)
+        for name, read in reads.items():
+            started = time.perf_counter()
+            count = read()
+            elapsed = time.perf_counter() - started
+            if count != total:
+                raise SystemExit(f"{name}: read {count} records, expected {total}")
+            out[name].append(count / elapsed)
     return out
 
 
@@ -234,7 +249,7 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--limit", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
@@ -247,35 +262,33 @@ def main() -> None:
         )
 
         records = SqlRecordStore.open(env["NANGO_SCRIPTS_DATABASE_URL"])
-        try:
-            read = read_store(records, scope, args.limit)
-            store = statistics.median(rates(read, args.records, args.repeat))
-        finally:
-            records.close()
-
         process, url = start_serve(env, Path(tmp) / "serve.log")
         try:
             with httpx.Client(
                 base_url=url, headers={"Authorization": f"Bearer {SECRET}"}, timeout=60
             ) as client:
-                api_rates = rates(lambda: read_api(client, args.limit), args.records, args.repeat)
-                api = statistics.median(api_rates)
-                decoding = Clock.decoding / sum(args.records / r for r in api_rates)
-                fast = statistics.median(
-                    rates(
-                        lambda: read_api(client, args.limit, orjson.loads),
-                        args.records,
-                        args.repeat,
-                    )
-                )
+                decoding = Decoding()
+                reads = {
+                    "store": read_store(records, scope, args.limit),
+                    "api": lambda: read_api(client, args.limit, json.loads, decoding),
+                    "api_orjson": lambda: read_api(client, args.limit, orjson.loads),
+                }
+                warm_up(reads, args.records)
+                decoding.seconds = 0.0
+                measured = rates(reads, args.records, args.repeat)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+            records.close()
 
+    store = statistics.median(measured["store"])
+    api = statistics.median(measured["api"])
+    fast = statistics.median(measured["api_orjson"])
+    decoding_share = decoding.seconds / sum(args.records / r for r in measured["api"])
     ratio = api / store
     print(f"{'store (list_records_sync)':<28} {store:>10,.0f} records/s")
     print(f"{'api (GET /records, httpx)':<28} {api:>10,.0f} records/s")
-    print(f"{'  of which json.loads':<28} {decoding:>10.0%} of the time (the client's)")
+    print(f"{'  of which json.loads':<28} {decoding_share:>10.0%} of the time (the client's)")
     print(f"{'api / store':<28} {ratio:>10.0%}")
     print(
         f"{'api, client using orjson':<28} {fast:>10,.0f} records/s ({fast / store:.0%} of store)"

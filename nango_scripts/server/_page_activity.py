@@ -67,11 +67,18 @@ def _filters(request: Request) -> Filters:
     limit = PAGE_SIZE
     raw_limit = query.get("limit", "").strip()
     if raw_limit:
-        if raw_limit.isdigit() and 1 <= int(raw_limit) <= 500:
+        # isdigit() alone lets "²" and 5,000 digits through to int(), which refuses both.
+        if (
+            raw_limit.isascii()
+            and raw_limit.isdigit()
+            and len(raw_limit) <= 3
+            and 1 <= int(raw_limit) <= 500
+        ):
             limit = int(raw_limit)
             values["limit"] = raw_limit
         else:
-            problem = problem or f"limit: {raw_limit!r} is not a number from 1 to 500."
+            shown = raw_limit if len(raw_limit) <= 20 else raw_limit[:20] + "..."
+            problem = problem or f"limit: {shown!r} is not a number from 1 to 500."
     return Filters(values, states, types, query.get("cursor") or None, limit, problem)
 
 

@@ -64,13 +64,16 @@ class PageSessions:
 
     def check(self, token: str | None) -> PageSession | None:
         """The session of a valid, unexpired, unrevoked token; None otherwise."""
-        if not token or len(token) > 200:
+        # A cookie is whatever the client sent: bytes other than ASCII (which
+        # compare_digest refuses in a str), digits int() refuses ("²"), any count of parts.
+        if not token or len(token) > 200 or not token.isascii():
             return None
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3 or not (parts[0].isdigit() and len(parts[0]) <= 12):
             return None
         issued_text, nonce, mac = parts
-        if not hmac.compare_digest(mac, self._mac("session", f"{issued_text}.{nonce}")):
+        expected = self._mac("session", f"{issued_text}.{nonce}")
+        if not hmac.compare_digest(mac.encode(), expected.encode()):
             return None
         issued = int(issued_text)
         now = self._clock()
@@ -79,7 +82,10 @@ class PageSessions:
         return PageSession(nonce=nonce, issued_at=issued, csrf=self._mac("csrf", nonce))
 
     def csrf_ok(self, session: PageSession, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given, session.csrf)
+        """Whether ``given`` (a form field: any text) is the session's CSRF token."""
+        if given is None or not given.isascii():  # the token is hex: no other can match
+            return False
+        return hmac.compare_digest(given.encode(), session.csrf.encode())
 
     def revoke(self, session: PageSession) -> None:
         """Log out: this token is refused from now on (in this process)."""

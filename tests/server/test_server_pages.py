@@ -214,3 +214,69 @@ async def test_forms_must_be_urlencoded_and_small(browser: httpx.AsyncClient) ->
     assert assets.status_code == 200 and "data-poll" in assets.text
     # only the page's own paths are open to a session: anything else wants the key
     assert (await browser.get("/assets/nope.js")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        b"1.abc.\xe9",  # not ASCII: compare_digest refuses a str like that
+        "\u00b2.abc.def".encode(),  # "²".isdigit() is True, int("²") fails
+        b"9" * 40 + b".abc.def",
+        b"..",
+        b"a.b.c.d",
+    ],
+)
+async def test_a_cookie_of_any_bytes_gets_the_login_form(harness: Harness, cookie: bytes) -> None:
+    async with anonymous(harness) as client:
+        for path in ("/", "/scripts-view", "/activity/nope", "/login"):
+            answer = await client.get(
+                path, headers=[(b"cookie", COOKIE_NAME.encode() + b"=" + cookie)]
+            )
+            assert answer.status_code == 200, (path, answer.text[:300])
+            assert 'action="/login"' in answer.text
+        fragment = await client.get(
+            "/fragments/operations", headers=[(b"cookie", COOKIE_NAME.encode() + b"=" + cookie)]
+        )
+        assert fragment.status_code == 401
+
+
+@pytest.mark.parametrize("csrf", ["\u00e9", "\u00e9" * 64, "", "\U0001f600"])
+async def test_a_csrf_token_of_any_text_is_refused_not_an_error(
+    harness: Harness, browser: httpx.AsyncClient, csrf: str
+) -> None:
+    toggle = {"integration": "fake", "sync": "items", "enabled": "false", "csrf": csrf}
+    for path, data in (
+        ("/logout", {"csrf": csrf}),
+        ("/scripts-view/toggle", toggle),
+        ("/scripts-view/trigger", {"integration": "fake", "sync": "items", "csrf": csrf}),
+    ):
+        answer = await browser.post(path, data=data)
+        assert answer.status_code == 403, (path, answer.text[:300])
+    assert await harness.service.scheduler.is_enabled("fake", "items")
+    assert "Log out" in (await browser.get("/")).text  # still logged in
+
+
+@pytest.mark.parametrize(
+    "limit", ["\u00b2", "9" * 5000, "0", "501", "-1", "1e2", "\uff11\uff10", " 12x"]
+)
+async def test_a_bad_limit_on_the_page_is_a_400_naming_it(
+    browser: httpx.AsyncClient, limit: str
+) -> None:
+    for path in ("/", "/fragments/operations"):
+        answer = await browser.get(path, params={"limit": limit})
+        assert answer.status_code == 400, (path, answer.text[:300])
+        assert "limit: " in answer.text and "is not a number from 1 to 500" in answer.text
+        assert len(answer.text) < 50_000  # the 5,000 digits are not echoed whole
+    good = await browser.get("/", params={"limit": "500"})
+    assert good.status_code == 200
+
+
+def test_session_checks_take_any_text() -> None:
+    sessions = PageSessions("key-one")
+    session = sessions.check(sessions.issue())
+    assert session is not None
+    for token in ("1.abc.\xe9", "\u00b2.a.b", "\u0661.a.b", "1" * 13 + ".a.b", ".", "x" * 201):
+        assert sessions.check(token) is None
+    for given in ("\xe9", "\ud800", session.csrf[:-1] + "\xe9", ""):
+        assert not sessions.csrf_ok(session, given)
+    assert sessions.csrf_ok(session, session.csrf)

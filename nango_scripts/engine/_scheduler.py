@@ -188,8 +188,10 @@ class Scheduler:
             if schedule.status == "STARTED"
             else None
         )
-        await asyncio.to_thread(self.schedules.set_pending, key, False)
-        await asyncio.to_thread(self.schedules.set_next_run, key, next_run)
+        # due() was read a moment ago: a toggle switched off since then wins (no run).
+        if not await asyncio.to_thread(self.schedules.begin_run, key, next_run):
+            self._active.pop(key, None)
+            return
         result: RunResult | None = None
         error: str | None = None
         sync_run: SyncRun | None = None

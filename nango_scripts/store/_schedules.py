@@ -244,6 +244,23 @@ class ScheduleStore:
     def set_next_run(self, key: ScheduleKey, when: datetime | None) -> None:
         self._update(key, "next_run_at = ?", (None if when is None else timestamp(when),))
 
+    def begin_run(self, key: ScheduleKey, next_run_at: datetime | None) -> bool:
+        """A run of ``key`` is about to begin: clear its trigger and set its next run, in
+        one statement that does nothing (False) if its sync is switched off by now (or
+        the schedule is gone: its connection was removed). The
+        scheduler read ``due`` a moment before; a toggle that landed since wins, and the
+        schedule is left as it was (due at once when switched on again)."""
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE sync_schedules SET pending_trigger = 0, next_run_at = ?"
+                f" WHERE {_KEY_WHERE} AND NOT EXISTS (SELECT 1 FROM sync_toggles t"
+                " WHERE t.enabled = 0 AND t.environment = sync_schedules.environment"
+                " AND t.integration_id = sync_schedules.integration_id"
+                " AND t.sync_name = sync_schedules.sync_name)",
+                (None if next_run_at is None else timestamp(next_run_at), *key.values()),
+            )
+            return bool(cursor.rowcount)
+
     def set_pending(self, key: ScheduleKey, pending: bool) -> None:
         self._update(key, "pending_trigger = ?", (1 if pending else 0,))
 

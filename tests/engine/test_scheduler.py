@@ -20,6 +20,7 @@ from nango_scripts.settings import load_settings
 from nango_scripts.store import (
     ConnectionStore,
     RecordScope,
+    Schedule,
     ScheduleKey,
     ScheduleStore,
     SqlRecordStore,
@@ -71,6 +72,8 @@ class Harness:
     schedules: ScheduleStore
     finished: list[RunFinished]
     api: FakeApi
+    scheduler_for: Callable[[ScheduleStore], Scheduler]
+    """Another scheduler of the same project, clock and stores but ``schedules``."""
 
     def key(self, sync: str = "items", connection: str = "c1") -> ScheduleKey:
         return ScheduleKey("dev", "fake", connection, sync)
@@ -113,19 +116,23 @@ async def harness(tmp_path: Path, fake_api: FakeApi) -> AsyncIterator[Harness]:
         finished.append(outcome)
 
     clock = Clock()
-    scheduler = Scheduler(
-        settings,
-        lambda: loaded,
-        records=records,
-        connections=connections,
-        schedules=schedules,
-        tick_s=0.05,
-        on_run_finished=on_finished,
-        clock=clock,
-    )
+
+    def scheduler_for(store: ScheduleStore) -> Scheduler:
+        return Scheduler(
+            settings,
+            lambda: loaded,
+            records=records,
+            connections=connections,
+            schedules=store,
+            tick_s=0.05,
+            on_run_finished=on_finished,
+            clock=clock,
+        )
+
+    scheduler = scheduler_for(schedules)
     await scheduler.start()
     try:
-        yield Harness(scheduler, clock, records, schedules, finished, fake_api)
+        yield Harness(scheduler, clock, records, schedules, finished, fake_api, scheduler_for)
     finally:
         await scheduler.stop()
         records.close()
@@ -282,3 +289,46 @@ async def test_a_sync_switched_off_runs_for_no_connection_until_switched_on(
     assert {f.key for f in harness.finished[2:]} == {harness.key(), harness.key("items", "c2")}
     # the toggle is the sync's, not the environment's: the manual sync was never touched
     assert harness.schedules.disabled_syncs("dev") == set()
+
+
+class SwitchedOffAfterDue(ScheduleStore):
+    """The race of the Activity page's toggle: the sync is switched off right after the
+    scheduler read what is due, before the run begins (once, when armed)."""
+
+    armed = False
+
+    def due(self, now: datetime) -> list[Schedule]:
+        found = super().due(now)
+        if self.armed and any(s.key.sync_name == "items" for s in found):
+            self.armed = False
+            self.set_enabled("dev", "fake", "items", False)
+        return found
+
+
+async def test_a_sync_switched_off_between_due_and_the_run_does_not_run(
+    harness: Harness, tmp_path: Path
+) -> None:
+    await harness.runs(1)  # items for c1
+    await harness.scheduler.stop()
+    with SwitchedOffAfterDue.open(f"sqlite:///{tmp_path}/nango.db") as racing:
+        scheduler = harness.scheduler_for(racing)
+        await scheduler.start()
+        try:
+            racing.armed = True
+            harness.clock.now += timedelta(hours=2)  # items c1 due again...
+            await scheduler.resume(harness.key("manual"))  # ...with manual c1, same tick
+            await harness.runs(2)
+            async with asyncio.timeout(10):
+                await scheduler.wait_idle()
+            assert not racing.armed  # the toggle did land between due() and the run
+            assert [f.key for f in harness.finished] == [harness.key(), harness.key("manual")]
+            assert len(harness.api.requests_to("/items")) == 2
+            kept = racing.get(harness.key())
+            assert kept is not None and kept.next_run_at is not None
+            assert kept.next_run_at <= harness.clock.now  # left as it was: due when on
+
+            await scheduler.set_enabled("fake", "items", True)
+            await harness.runs(3)
+            assert harness.finished[2].key == harness.key()
+        finally:
+            await scheduler.stop()

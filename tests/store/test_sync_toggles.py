@@ -42,3 +42,28 @@ def test_a_sync_switched_off_is_never_due(records_url: str) -> None:
         assert store.is_enabled("prod", "github", "issues")
         assert store.disabled_syncs("prod") == set()
         assert {s.key for s in store.due(NOW)} == {*keys, late}
+
+
+def test_a_run_begins_only_while_its_sync_is_on(records_url: str) -> None:
+    """``begin_run`` re-reads the toggle in the statement that starts the run: a switch
+    off that lands after ``due`` was read leaves the schedule as it was."""
+    with ScheduleStore.open(records_url) as store:
+        key, other = _key("c1"), _key("c1", "prs")
+        for k in (key, other):
+            store.ensure(k, 3600, started=True, first_run_at=NOW)
+            store.set_pending(k, True)
+        assert {s.key for s in store.due(NOW)} == {key, other}
+        store.set_enabled("prod", "github", "issues", False)  # the toggle, just after due()
+        assert not store.begin_run(key, NOW + timedelta(hours=1))
+        untouched = store.get(key)
+        assert untouched is not None and untouched.next_run_at == NOW
+
+        assert store.begin_run(other, NOW + timedelta(hours=1))
+        begun = store.get(other)
+        assert begun is not None and not begun.pending_trigger
+        assert begun.next_run_at == NOW + timedelta(hours=1)
+
+        store.set_enabled("prod", "github", "issues", True)
+        assert {s.key for s in store.due(NOW)} == {key}  # due at once, as it was
+        assert store.begin_run(key, None)
+        assert not store.begin_run(_key("gone"), None)  # no schedule: nothing begins

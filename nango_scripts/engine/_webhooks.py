@@ -367,6 +367,8 @@ class WebhookDelivery:
         self._last_prune: datetime | None = None
         self._settling: list[tuple[_Attempt, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._recorders: list[dict[str, Result]] = []
+        """One per :meth:`drain` under way: row id -> the outcome the writer recorded."""
         self.activity = activity
         """Each attempt is an operation of the Activity log (None: not recorded)."""
 
@@ -434,28 +436,40 @@ class WebhookDelivery:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(item: OutboxItem) -> Result:
-            async with gate:
-                return await self._deliver(item)
+            began = False
+            try:
+                async with gate:
+                    began = True
+                    return await self._deliver(item)
+            except asyncio.CancelledError:
+                if not began:  # cancelled waiting for a slot: never sent, give it back
+                    self.outbox.release(item, self._clock())
+                raise
 
+        # The outcomes as the writer records them: a timeout cancels tasks that already
+        # handed their attempt to the writer, which still records it (delivered, say).
+        recorded: dict[str, Result] = {}
+        self._recorders.append(recorded)
         tasks = [asyncio.create_task(one(item)) for item in items]
         try:
             async with asyncio.timeout(timeout_s):
-                results = await asyncio.gather(*tasks)
+                await asyncio.gather(*tasks)
         except TimeoutError:
-            results = [t.result() for t in tasks if t.done() and not t.cancelled()]
+            pass
         finally:
             for task in tasks:
-                task.cancel()  # each hands its row back if it had not finished
+                task.cancel()  # each hands its row back if its POST had not ended
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._written()
-        for result in results:
+            self._recorders.remove(recorded)
+        for item in items:
+            result = recorded.get(item.id)
             if result == "delivered":
                 report.delivered += 1
             elif result == "failed":
                 report.failed += 1
-            else:
+            else:  # retrying, handed back unsent, or lost (back when its lease ends)
                 report.retrying += 1
-        report.retrying += len(items) - len(results)
         return report
 
     # -- the worker ---------------------------------------------------------------------------
@@ -551,7 +565,9 @@ class WebhookDelivery:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                for (_, future), result in zip(batch, results, strict=True):
+                for (attempt, future), result in zip(batch, results, strict=True):
+                    for recorded in self._recorders:
+                        recorded[attempt.item.id] = result
                     if not future.done():  # its POST's task was cancelled meanwhile
                         future.set_result(result)
         finally:

@@ -7,6 +7,8 @@ import asyncio
 import hashlib
 import hmac
 import itertools
+import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -219,3 +221,44 @@ async def test_attempts_ending_together_are_each_recorded_once(
     assert by_result == [("failed", 1, 500)] * 40 + [("success", 2, 200)] * 40
     models = sorted((o.result or {})["model"] for o in operations)
     assert models == sorted([f"M{n}" for n in range(40)] * 2)
+
+
+async def test_drain_counts_what_was_recorded_when_its_timeout_cuts_in(
+    tmp_path: Path, outbox: WebhookOutbox
+) -> None:
+    """The timeout of a drain (``nango-scripts run``'s one try) cancels POSTs whose answer
+    is in and waits to be written; the writer still records them delivered, so the report
+    says delivered. A POST still waiting for its answer, and a row still waiting for a
+    free slot, are handed back unsent: due now, their attempt not counted."""
+    database = tmp_path / "nango.db"
+    holding: list[sqlite3.Connection] = []
+
+    def decide(body: bytes, headers: dict[str, str]) -> int:
+        if b'"n":4' in body:
+            time.sleep(2.5)  # slower than the drain's timeout
+            return 200
+        with lock_taken:
+            if not holding:
+                # Another writer holds the database for a while: the answers are in, but
+                # the delivery worker cannot write them before the drain's timeout.
+                other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+                other.execute("BEGIN IMMEDIATE")
+                holding.append(other)
+                threading.Timer(1.6, other.rollback).start()
+        return 200
+
+    lock_taken = threading.Lock()
+    with Receiver(decide=decide) as receiver:
+        ids = [add(outbox, receiver.url(), f'{{"n":{n}}}') for n in range(1, 6)]
+        async with worker(outbox, concurrency=4) as delivery:
+            report = await delivery.drain(timeout_s=1.0)
+        await receiver.until(3)
+    for other in holding:
+        other.close()
+    assert holding, "the database was never held: the test did not exercise the timeout"
+    assert (report.delivered, report.retrying, report.failed) == (3, 2, 0)
+    rows = {r.id: r for r in outbox.items()}
+    assert [rows[i].status for i in ids] == ["delivered"] * 3 + ["pending"] * 2
+    for unsent in ids[3:]:  # the slow POST and the one that never had a slot
+        assert rows[unsent].attempts == 0
+        assert rows[unsent].next_attempt_at <= datetime.now(UTC)

@@ -7,7 +7,7 @@ import asyncio
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ from nango_scripts.server._common import (
     find_summary,
 )
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError, FieldError
+from nango_scripts.server._read_ahead import PageQuery, ReadAhead, RenderedPage
 from nango_scripts.store import RecordScope, SqlRecordStore
 
 __all__ = ["router"]
@@ -78,19 +79,39 @@ async def _check_model(service: ServiceDep, scope: RecordScope, model: str) -> N
     )
 
 
-def _page_body(
-    records: SqlRecordStore, scope: RecordScope, model: str, query: dict[str, Any]
-) -> bytes:
+def _render(records: SqlRecordStore, query: PageQuery) -> tuple[bytes, str | None]:
     """``{"records": [...], "next_cursor": ...}`` from records that are JSON already."""
-    page = records.list_records_json_sync(scope, model, **query)
+    page = records.list_records_json_sync(
+        query.scope,
+        query.model,
+        modified_after=query.modified_after,
+        limit=query.limit,
+        cursor=query.cursor,
+        filter=query.filter,
+        ids=query.ids,
+    )
     parts = page.records
     head, tail = b'{"records":[', b'],"next_cursor":' + orjson.dumps(page.next_cursor) + b"}"
     if not parts:
-        return head + tail
+        return head + tail, page.next_cursor
     # One join, one copy of the page: a megabyte-sized copy costs as much as the splice.
     parts[0] = head + parts[0]
     parts[-1] += tail
-    return b",".join(parts)
+    return b",".join(parts), page.next_cursor
+
+
+def _render_ahead(records: SqlRecordStore, query: PageQuery) -> RenderedPage:
+    version = records.latest_change_sync(query.scope, query.model)  # before the read
+    body, next_cursor = _render(records, query)
+    return RenderedPage(body, next_cursor, version)
+
+
+def _read_ahead(request: Request) -> ReadAhead:
+    state = request.app.state
+    ahead: ReadAhead | None = getattr(state, "records_read_ahead", None)
+    if ahead is None:
+        ahead = state.records_read_ahead = ReadAhead()
+    return ahead
 
 
 def _split_ids(ids: list[str] | None) -> list[str] | None:
@@ -107,6 +128,7 @@ def _split_ids(ids: list[str] | None) -> list[str] | None:
 @router.get("/records", response_model=RecordsPage, summary="List records")
 @router.get("/records/", response_model=RecordsPage, include_in_schema=False)
 async def list_records(
+    request: Request,
     service: ServiceDep,
     connection_id: ConnectionIdHeader,
     provider_config_key: ProviderConfigKeyHeader,
@@ -129,22 +151,35 @@ async def list_records(
     connection = await find_summary(service, provider_config_key, connection_id)
     scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
     await _check_model(service, scope, model)
-    query = {
-        "modified_after": modified_after or delta or None,
-        "limit": limit,
-        "cursor": cursor or None,
-        "filter": filter or None,
-        "ids": _split_ids(ids),
-    }
+    wanted = _split_ids(ids)
+    query = PageQuery(
+        scope,
+        model,
+        modified_after=modified_after or delta or None,
+        limit=limit,
+        cursor=cursor or None,
+        filter=filter or None,
+        ids=None if wanted is None else tuple(wanted),
+    )
+    records = service.records
+    ahead = _read_ahead(request)
+    page = await ahead.take(query, lambda: records.latest_change_sync(scope, model))
+    if page is not None:
+        body, next_cursor = page.body, page.next_cursor
+    else:
+        # Read and joined in one worker thread, off the event loop.
+        body, next_cursor = await asyncio.to_thread(_render, records, query)
+    if next_cursor is not None:
+        following = query.after(next_cursor)
+        ahead.start(following, lambda: _render_ahead(records, following))
     # Declared as RecordsPage for the schema; the records go out as stored (up to 10,000
-    # of them: neither decoded, nor encoded, nor validated again), read and joined in one
-    # worker thread, off the event loop.
-    body = await asyncio.to_thread(_page_body, service.records, scope, model, query)
+    # of them: neither decoded, nor encoded, nor validated again).
     return Response(body, media_type="application/json")
 
 
 @router.patch("/records/prune", response_model=PruneResult, summary="Prune records' data")
 async def prune_records(
+    request: Request,
     service: ServiceDep,
     connection_id: ConnectionIdHeader,
     provider_config_key: ProviderConfigKeyHeader,
@@ -155,4 +190,5 @@ async def prune_records(
     scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
     await _check_model(service, scope, body.model)
     count = await service.records.prune_records(scope, body.model, until_cursor=body.until_cursor)
+    _read_ahead(request).forget(scope, body.model)
     return PruneResult(count=count, has_more=False)

@@ -943,6 +943,22 @@ class SqlRecordStore:
             row = self._r.one("SELECT 1 FROM records WHERE scope_id = ? LIMIT 1", (scope_id,))
         return row is not None
 
+    def latest_change_sync(self, scope: RecordScope, model: str) -> int:
+        """The number (``seq``) of the latest change of a record of ``model`` (0: none).
+
+        Any save, update or delete that changes a record changes it, and so does removing
+        the records; a prune does not. One index probe."""
+
+        def read() -> int:
+            with self._r.lock:
+                scope_id = self._scope_id(self._r, scope, model, create=False)
+                if scope_id is None:
+                    return 0
+                row = self._r.one("SELECT MAX(seq) FROM records WHERE scope_id = ?", (scope_id,))
+            return 0 if row is None or row[0] is None else int(row[0])
+
+        return self._guarded(read)
+
     async def clear_records(self, scope: RecordScope, models: Sequence[str]) -> int:
         return await self._call(self.clear_records_sync, scope, models)
 

@@ -201,3 +201,21 @@ def test_record_json_is_the_data_with_the_metadata_last(data: str, deleted_at: s
     assert record == expected
     assert list(record)[-1] == "_nango_metadata"
     assert out.count(b'"_nango_metadata":{"first_seen_at"') == 1
+
+
+def test_latest_change_moves_with_every_change_but_a_prune(backend: SqlRecordStore) -> None:
+    assert backend.latest_change_sync(SCOPE, "Doc") == 0
+    backend.save_records_sync(SCOPE, "Doc", [Doc(id="a"), Doc(id="b")])
+    marks = [backend.latest_change_sync(SCOPE, "Doc")]
+    backend.save_records_sync(SCOPE, "Doc", [Doc(id="a")])  # unchanged
+    assert backend.latest_change_sync(SCOPE, "Doc") == marks[-1]
+    backend.update_records_sync(SCOPE, "Doc", [{"id": "a", "title": "t"}])
+    marks.append(backend.latest_change_sync(SCOPE, "Doc"))
+    backend.delete_records_sync(SCOPE, "Doc", ["b"])
+    marks.append(backend.latest_change_sync(SCOPE, "Doc"))
+    assert marks == sorted(set(marks))  # each change moved it on
+    cursor = backend.list_records_sync(SCOPE, "Doc").records[-1]["_nango_metadata"]["cursor"]
+    backend.prune_records_sync(SCOPE, "Doc", until_cursor=cursor)
+    assert backend.latest_change_sync(SCOPE, "Doc") == marks[-1]
+    backend.clear_records_sync(SCOPE, ["Doc"])
+    assert backend.latest_change_sync(SCOPE, "Doc") == 0

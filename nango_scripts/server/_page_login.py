@@ -1,7 +1,7 @@
 """Logging in to the Activity page with the secret key, and out again.
 
 ``POST /login`` takes the key from a form (compared in constant time) and sets an
-HTTP-only, ``SameSite=Strict`` session cookie (:mod:`._session`); a wrong key gets the
+HTTP-only, ``SameSite=Lax`` session cookie (:mod:`._session`); a wrong key gets the
 form again with an error and no cookie. ``POST /logout`` (with the session's CSRF token)
 ends the session. Every other page shows the login form while there is no session.
 """
@@ -128,7 +128,10 @@ async def login(request: Request) -> Response:
         max_age=sessions.max_age_s,
         path="/",
         httponly=True,
-        samesite="strict",
+        # Lax, not Strict: a link to an operation from Slack or an email opens it for a
+        # logged-in user. Other sites still cannot post with the cookie (Lax sends it on
+        # top-level GETs only, and every GET here only reads); the forms carry CSRF tokens.
+        samesite="lax",
         secure=request.url.scheme == "https",
     )
     return response
@@ -146,5 +149,5 @@ async def logout(request: Request) -> Response:
             )
         sessions_of(request).revoke(session)
     response = redirect("/")
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response

@@ -7,7 +7,8 @@ and all of them end when the secret key changes. Logging out revokes the token i
 process; a restart forgets revocations, so the age limit is what bounds a copied token.
 
 Each session has a CSRF token (an HMAC of its nonce) that the page's forms send back;
-with the ``SameSite=Strict`` cookie it keeps other sites from posting in the user's name.
+with the ``SameSite=Lax`` cookie (never sent on another site's POST) it keeps other sites
+from posting in the user's name.
 Everything here is pure and compared in constant time.
 """
 

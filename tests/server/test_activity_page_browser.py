@@ -195,7 +195,7 @@ def test_the_activity_page_in_chromium(served: Served, chromium: Any) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
     [cookie] = context.cookies()
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     assert SECRET not in cookie["value"]
     assert page.evaluate("document.cookie") == ""  # HTTP-only: no script can read it
 
@@ -278,4 +278,53 @@ def test_the_activity_page_in_chromium(served: Served, chromium: Any) -> None:
     assert set(column(listing, 5)) == {"users"}  # the filter stayed applied
     expect(fresh).to_have_attribute("data-state", "success")  # and it kept updating
     expect(listing.locator("#live-status")).to_contain_text("Live: updated at")
+    context.close()
+
+
+ELSEWHERE = "http://elsewhere.example"
+"""Another site (answered inside the browser): where a link to an operation is shared."""
+
+
+def test_a_link_from_another_site_opens_the_operation_but_its_posts_carry_no_session(
+    served: Served, chromium: Any
+) -> None:
+    """SameSite=Lax: following a link from another site (Slack, an email) to an
+    operation shows it to a logged-in user; a form on that site posting to the toggle
+    arrives without the session cookie and changes nothing."""
+    from playwright.sync_api import expect
+
+    run = until(lambda: served.finished(connection="c1"), "a run of c1")[0]
+    context = chromium.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    target = f"{served.url}/activity/{run['id']}"
+    toggle = f"{served.url}/scripts-view/toggle"
+    elsewhere = f"""<!doctype html><title>chat</title>
+        <a href="{target}">the failed run</a>
+        <form method="post" action="{toggle}">
+          <input name="integration" value="fake"><input name="sync" value="items">
+          <input name="enabled" value="false"><button>switch it off</button>
+        </form>"""
+    context.route(
+        f"{ELSEWHERE}/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=elsewhere),
+    )
+    page = context.new_page()
+    page.goto(f"{served.url}/")
+    page.get_by_label("Secret key").fill(SECRET)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Activity")).to_be_visible()
+
+    page.goto(f"{ELSEWHERE}/thread")
+    page.get_by_role("link", name="the failed run").click()
+    expect(page).to_have_url(target)
+    expect(page.get_by_role("heading", name=run["title"])).to_be_visible()
+    expect(page.locator('form[action="/login"]')).to_have_count(0)
+
+    page.goto(f"{ELSEWHERE}/thread")
+    page.get_by_role("button", name="switch it off").click()
+    expect(page).to_have_url(toggle)
+    expect(page.locator('form[action="/login"]')).to_have_count(1)  # no session came
+    config = served.api.get("/scripts/config").json()
+    [items] = [s for i in config for s in i["syncs"] if s["name"] == "items"]
+    assert items["enabled"] is True
     context.close()

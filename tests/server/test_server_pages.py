@@ -33,7 +33,7 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-async def test_login_sets_a_strict_http_only_cookie_without_the_key(harness: Harness) -> None:
+async def test_login_sets_a_lax_http_only_cookie_without_the_key(harness: Harness) -> None:
     async with anonymous(harness) as client:
         form = await client.get("/")
         assert form.status_code == 200
@@ -50,7 +50,8 @@ async def test_login_sets_a_strict_http_only_cookie_without_the_key(harness: Har
         assert (right.status_code, right.headers["location"]) == (303, "/scripts-view")
         cookie = right.headers["set-cookie"]
         assert cookie.startswith(f"{COOKIE_NAME}=")
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+        assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
         assert SECRET not in cookie
         page = await client.get("/")
         assert page.status_code == 200 and "Log out" in page.text and "Filter" in page.text
@@ -60,6 +61,18 @@ async def test_login_sets_a_strict_http_only_cookie_without_the_key(harness: Har
         # next must stay on this site
         away = await client.post("/login", data={"key": SECRET, "next": "//evil.example/x"})
         assert away.headers["location"] == "/"
+
+
+async def test_over_https_the_cookie_is_secure_too(harness: Harness) -> None:
+    async with httpx.AsyncClient(
+        transport=harness.transport, base_url="https://testserver"
+    ) as client:
+        right = await client.post("/login", data={"key": SECRET, "next": "/"})
+        assert right.status_code == 303
+        cookie = right.headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+        page = await client.get("/")
+        assert page.status_code == 200 and "Log out" in page.text
 
 
 async def test_the_cookie_opens_the_page_only_and_the_key_opens_the_api_only(

@@ -34,6 +34,8 @@ import httpx
 
 from nango_scripts import __version__
 from nango_scripts.engine._activity import ActivityRecorder
+from nango_scripts.engine._redact import SecretScrubber
+from nango_scripts.http import scrub_url
 from nango_scripts.runtime import RunResult
 from nango_scripts.settings import Settings, WebhookSettings
 from nango_scripts.store import (
@@ -357,6 +359,9 @@ class WebhookDelivery:
         self.lease_s = settings.timeout_s + 5.0
         """How long a claimed row stays hidden: a worker killed mid-POST leaves it due again."""
         self._secret = secret_key
+        # A URL may carry a token (a path segment, a query parameter): Python's log gets
+        # it masked, like the Activity log, and never the secret key.
+        self._scrub = SecretScrubber({"secret_key": secret_key}).text
         self._transport = transport
         self._clock = clock
         self._rand = rand
@@ -482,7 +487,7 @@ class WebhookDelivery:
                 delay = min(delay, await self._fill())
                 await self._maybe_prune()
             except Exception as exc:  # a database hiccup must not stop deliveries for good
-                _log.warning("webhook delivery: %s", exc)
+                _log.warning("webhook delivery: %s", self._scrub(str(exc)))
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
             # arrives as the event is set (a run's notify() during stop()), and stop() hangs.
             with contextlib.suppress(TimeoutError):
@@ -541,7 +546,9 @@ class WebhookDelivery:
         try:
             return await self._settle(_Attempt(item, status, error, began, took_ms))
         except Exception as exc:  # the database: the row comes back when its lease ends
-            _log.warning("webhook %s: its outcome was not recorded: %s", item.id, exc)
+            _log.warning(
+                "webhook %s: its outcome was not recorded: %s", item.id, self._scrub(str(exc))
+            )
             return "lost"
 
     async def _settle(self, attempt: _Attempt) -> Result:
@@ -603,14 +610,18 @@ class WebhookDelivery:
         applied = self.outbox.settle(plans)
         results: list[Result] = []
         for (item, status, _, error), wait, ok in zip(plans, waits, applied, strict=True):
-            where = f"webhook {item.id} to {item.url} (attempt {item.attempts})"
+            where = self._scrub(
+                f"webhook {item.id} to {scrub_url(item.url)} (attempt {item.attempts})"
+            )
             if status == "delivered":
                 results.append("delivered")
             elif status == "failed":
-                _log.warning("%s failed: %s; out of attempts", where, error)
+                _log.warning("%s failed: %s; out of attempts", where, self._scrub(str(error)))
                 results.append("failed" if ok else "lost")
             else:
-                _log.info("%s failed: %s; next attempt in %.3g s", where, error, wait)
+                _log.info(
+                    "%s failed: %s; next attempt in %.3g s", where, self._scrub(str(error)), wait
+                )
                 results.append("retrying" if ok else "lost")
         if self.activity is not None:
             self.activity.write(

@@ -262,3 +262,28 @@ async def test_drain_counts_what_was_recorded_when_its_timeout_cuts_in(
     for unsent in ids[3:]:  # the slow POST and the one that never had a slot
         assert rows[unsent].attempts == 0
         assert rows[unsent].next_attempt_at <= datetime.now(UTC)
+
+
+async def test_pythons_log_gets_no_secret_from_a_webhook_url(
+    outbox: WebhookOutbox, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URL may carry the secret key as a path token, or a token in its query or
+    userinfo: the worker's log lines (retries, running out) show none of them."""
+    receiver.default = 500
+    base = receiver.url().replace("http://", f"http://hookuser:pw-{SECRET}-x@", 1)
+    add(outbox, f"{base}/hook/{SECRET}?token=tok-planted-123&x=1")
+    settings = WebhookSettings(max_attempts=2, retry_base_s=0.02, retry_max_s=1, timeout_s=2)
+    delivery = worker(outbox, settings)
+    caplog.set_level("INFO", logger="nango_scripts")
+    await delivery.start()
+    try:
+        while outbox.counts()["failed"] == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    finally:
+        await delivery.stop()
+    lines = [record.getMessage() for record in caplog.records]
+    about = [line for line in lines if "attempt" in line]
+    assert len(about) == 2, lines  # one retry, then out of attempts
+    assert all("/hook/***" in line for line in about), about
+    for planted in (SECRET, "tok-planted-123", "hookuser"):
+        assert not any(planted in line for line in lines), (planted, lines)

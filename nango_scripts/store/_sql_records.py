@@ -16,7 +16,6 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -43,7 +42,6 @@ from nango_scripts.store._records import (
     RecordScope,
     deep_merge,
     dump_records,
-    record_id,
 )
 from nango_scripts.store._sqlite import Synchronous, open_database
 
@@ -62,7 +60,6 @@ MAX_LIMIT = 10_000
 MAX_IDS = 100
 _CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 _UPSERT_ROWS = 500  # rows per multi-row upsert: 7 parameters each, 3,500 a statement
-_PIPELINE_ROWS = 250  # records prepared in one thread while the last chunk is written
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,6 @@ class SqlRecordStore:
         self._r = reader
         self._scopes: dict[tuple[RecordScope, str], int] = {}
         self._expect_new: dict[int, bool] = {}  # scope id -> its last save was mostly new
-        self._pipeline: ThreadPoolExecutor | None = None
         self._runs: dict[str, tuple[RecordScope, frozenset[str]]] = {}
         self._errors = store_errors()
         with writer.transaction():
@@ -171,8 +167,6 @@ class SqlRecordStore:
         return self._w.dialect
 
     def close(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.shutdown()
         self._w.close()
         self._r.close()
 
@@ -286,9 +280,8 @@ class SqlRecordStore:
         *,
         run_id: str | None = None,
     ) -> BatchResult:
-        unique = list({record_id(record): record for record in records}.values())  # last wins
-        chunks = [unique[i : i + _PIPELINE_ROWS] for i in range(0, len(unique), _PIPELINE_ROWS)]
-        ids: list[str] = []
+        prepared = self._prepare(records)
+        ids = list(prepared)
         result = BatchResult()
         now = timestamp()
         with self._w.transaction() as db:
@@ -296,31 +289,10 @@ class SqlRecordStore:
             assert scope_id is not None
             self._lock_scope(scope_id)
             path = self._write_path
-            upsert = path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False))
-            write = self._upsert_changed if upsert else self._write_changed
-
-            def write_chunk(prepared: dict[str, tuple[bytes, bytes]]) -> None:
-                write(db, scope_id, prepared, now, result)
-
-            # Pydantic and orjson hold the GIL, SQLite lets it go while it works: this
-            # thread prepares the next chunk while the writer thread stores this one.
-            pending: Future[None] | None = None
-            try:
-                for chunk in chunks:
-                    prepared = self._prepare(chunk)
-                    ids += prepared
-                    if pending is not None:
-                        pending.result()
-                    if len(chunks) == 1:
-                        write_chunk(prepared)
-                    else:
-                        pending = self._writer_thread().submit(write_chunk, prepared)
-                if pending is not None:
-                    pending.result()
-            except BaseException:
-                if pending is not None:
-                    wait([pending])  # the connection must be idle before it rolls back
-                raise
+            if path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False)):
+                self._upsert_changed(db, scope_id, prepared, now, result)
+            else:
+                self._write_changed(db, scope_id, prepared, now, result)
             # Mostly new records (a first sync): skip the lookup next time, the upsert
             # finds the few that exist. Mostly known ones: look them up first, so that
             # unchanged records cost a key probe instead of a bound row.
@@ -342,11 +314,6 @@ class SqlRecordStore:
             str(record["id"]): (encoded, digest(encoded))
             for record, encoded in zip(dumped, canonical_batch(dumped), strict=True)
         }
-
-    def _writer_thread(self) -> ThreadPoolExecutor:
-        if self._pipeline is None:
-            self._pipeline = ThreadPoolExecutor(1, thread_name_prefix="nango-records-writer")
-        return self._pipeline
 
     def _write_changed(
         self,

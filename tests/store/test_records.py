@@ -178,8 +178,8 @@ async def test_duplicate_ids_in_one_batch_last_one_wins_counted_once(
 async def test_a_large_batch_is_written_in_chunks_with_the_same_results(
     backend: SqlRecordStore,
 ) -> None:
-    """A batch of more records than one chunk (the store writes one chunk while it
-    prepares the next): duplicates across chunks, mixed outcomes, the right counts."""
+    """A batch of more records than one statement takes (500 rows an upsert, 500 ids a
+    lookup): duplicates across chunks, mixed outcomes, the right counts."""
     first = [Issue(id=str(i), title="v1") for i in range(700)]
     first.append(Issue(id="5", title="last wins"))  # a duplicate of the first chunk's id
     saved = await backend.save_records(SCOPE, "Issue", first)

@@ -310,6 +310,11 @@ class ActivityRecorder:
         key, which a script could read from the environment and log."""
         self._retention: asyncio.Task[None] | None = None
 
+    def scrubber(self, credentials: Mapping[str, Any] | None) -> SecretScrubber:
+        """What masks an operation (and a run's error wherever it goes: webhooks, run
+        history): ``credentials`` and the values masked everywhere."""
+        return self._scrubber(credentials)
+
     def _scrubber(self, credentials: Mapping[str, Any] | None) -> SecretScrubber:
         """What masks an operation: ``credentials`` and the values masked everywhere."""
         scrubber = SecretScrubber(credentials)

@@ -23,6 +23,7 @@ import httpx
 
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.engine._activity import ActivityRecorder, start_run_operation
+from nango_scripts.engine._redact import SecretScrubber
 from nango_scripts.engine._webhooks import plan_for_run
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
@@ -85,9 +86,19 @@ class SyncRun:
         connections = self.connections
         c = self.connection
         operation = await start_run_operation(self.activity, "sync", c, spec.name)
+        # A script's error may quote its credentials (or the secret key): the error goes
+        # to the user's backend in a webhook and into the run history, masked.
+        scrub = (
+            self.activity.scrubber(c.credentials)
+            if self.activity is not None
+            else SecretScrubber(c.credentials)
+        )
+        if self.settings.secret_key:
+            scrub.add({"secret_key": self.settings.secret_key})
 
         async def save_credentials(credentials: dict[str, Any]) -> None:
             operation.add_secrets(credentials)
+            scrub.add(credentials)
             connections.update_credentials(c.integration_id, c.connection_id, credentials)
 
         async def save_metadata(metadata: dict[str, Any]) -> None:
@@ -118,7 +129,7 @@ class SyncRun:
             success = result is not None and result.success
             error = None
             if result is not None and result.error is not None:
-                error = result.error.message
+                error = scrub.text(result.error.message)
             elif result is None:
                 error = self.cancel_reason if cancelled else "the run stopped unexpectedly"
                 await operation.stopped(

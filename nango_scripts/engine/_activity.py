@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Required, TypedDict, Unpack
 
 from nango_scripts.engine._redact import SecretScrubber, capped_fields, capped_text
 from nango_scripts.http import scrub_url
@@ -289,6 +289,23 @@ class OperationRecorder:
         await self.finish("cancelled" if cancelled else "failed", error=reason)
 
 
+class FinishedFields(TypedDict, total=False):
+    """:meth:`ActivityRecorder.finished`'s arguments, for :meth:`ActivityRecorder.record`."""
+
+    environment: Required[str]
+    type: Required[OperationType]
+    integration_id: Required[str | None]
+    connection_id: Required[str | None]
+    script: Required[str | None]
+    title: Required[str]
+    state: FinalState
+    messages: list[tuple[str, str, dict[str, Any]]] | None
+    error: str | None
+    result: Mapping[str, Any] | None
+    credentials: Mapping[str, Any] | None
+    started_at: datetime | None
+
+
 class ActivityRecorder:
     """The process's door to the Activity log (``store=None``: record nothing)."""
 
@@ -421,42 +438,13 @@ class ActivityRecorder:
             return False
         return True
 
-    async def record(
-        self,
-        *,
-        environment: str,
-        type: OperationType,
-        integration_id: str | None,
-        connection_id: str | None,
-        script: str | None,
-        title: str,
-        state: FinalState = "success",
-        messages: list[tuple[str, str, dict[str, Any]]] | None = None,
-        error: str | None = None,
-        result: Mapping[str, Any] | None = None,
-        credentials: Mapping[str, Any] | None = None,
-        started_at: datetime | None = None,
-    ) -> str | None:
+    async def record(self, **operation: Unpack[FinishedFields]) -> str | None:
         """A finished operation at once (a connection change, a webhook delivery), in one
-        transaction; its id (None when not recorded). ``started_at``: when it began (its
-        duration runs from there), else now."""
+        transaction; its id (None when not recorded). Takes what :meth:`finished` takes."""
         if self.store is None:
             return None
-        operation = self.finished(
-            environment=environment,
-            type=type,
-            integration_id=integration_id,
-            connection_id=connection_id,
-            script=script,
-            title=title,
-            state=state,
-            messages=messages,
-            error=error,
-            result=result,
-            credentials=credentials,
-            started_at=started_at,
-        )
-        return operation.id if await asyncio.to_thread(self.write, [operation]) else None
+        finished = self.finished(**operation)
+        return finished.id if await asyncio.to_thread(self.write, [finished]) else None
 
     async def record_connection_change(
         self,

@@ -27,11 +27,11 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -49,6 +49,14 @@ if TYPE_CHECKING:
 __all__ = ["dev_cmd"]
 
 _ENV = "NANGO_SCRIPTS_DEV_"
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[FC], FC]:
+    """A click option also read from ``NANGO_SCRIPTS_DEV_<env>`` (shown in --help)."""
+    return click.option(*decls, envvar=_ENV + env, show_envvar=True, **kwargs)
+
+
 _SHOWN_IDS = 10
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3003
@@ -56,102 +64,90 @@ DEFAULT_PORT = 3003
 
 
 @click.command("dev")
-@click.option(
+@_option(
     "--run",
     "run",
     nargs=2,
     metavar="NAME CONNECTION_ID",
-    envvar=_ENV + "RUN",
-    show_envvar=True,
+    env="RUN",
     help="Also re-run this script after every reload and show what changed.",
 )
-@click.option(
+@_option(
     "--integration",
     metavar="ID",
-    envvar=_ENV + "INTEGRATION",
-    show_envvar=True,
+    env="INTEGRATION",
     help="The integration of the --run script, if its name is ambiguous.",
 )
-@click.option(
+@_option(
     "--replay",
     is_flag=True,
-    envvar=_ENV + "REPLAY",
-    show_envvar=True,
+    env="REPLAY",
     help="Run from the script's recorded cassette (offline) instead of the live API.",
 )
-@click.option(
+@_option(
     "--input",
     "input_",
     metavar="JSON|@file",
-    envvar=_ENV + "INPUT",
-    show_envvar=True,
+    env="INPUT",
     help="An action's input.",
 )
-@click.option(
+@_option(
     "--metadata",
     metavar="JSON|@file",
-    envvar=_ENV + "METADATA",
-    show_envvar=True,
+    env="METADATA",
     help="Connection metadata for the runs.",
 )
-@click.option(
+@_option(
     "--last-sync-date",
     metavar="ISO",
-    envvar=_ENV + "LAST_SYNC_DATE",
-    show_envvar=True,
+    env="LAST_SYNC_DATE",
     help="Pretend the last successful run started then.",
 )
-@click.option(
+@_option(
     "--json",
     "as_json",
     is_flag=True,
-    envvar=_ENV + "JSON",
-    show_envvar=True,
+    env="JSON",
     help="One JSON line per event on stdout.",
 )
-@click.option(
+@_option(
     "--debounce",
     type=click.IntRange(1, 60_000),
     default=50,
     show_default=True,
     metavar="MS",
-    envvar=_ENV + "DEBOUNCE",
-    show_envvar=True,
+    env="DEBOUNCE",
     help="Longest time to group a burst of saves into one reload.",
 )
-@click.option(
+@_option(
     "--step",
     type=click.IntRange(1, 60_000),
     default=20,
     show_default=True,
     metavar="MS",
-    envvar=_ENV + "STEP",
-    show_envvar=True,
+    env="STEP",
     help="Quiet time after a save before reloading.",
 )
-@click.option(
+@_option(
     "--serve/--no-serve",
     default=True,
     show_default=True,
-    envvar=_ENV + "SERVE",
-    show_envvar=True,
+    env="SERVE",
     help="Also run the local service (the API, the scheduler, webhooks) with the reloaded scripts.",
 )
-@click.option(
+@_option(
     "--host",
     default=DEFAULT_HOST,
     show_default=True,
-    envvar=_ENV + "HOST",
-    show_envvar=True,
+    env="HOST",
     help="Interface the service listens on.",
 )
-@click.option(
+@_option(
     "--port",
     type=click.IntRange(0, 65535),
     default=DEFAULT_PORT,
     show_default=True,
-    envvar=_ENV + "PORT",
-    show_envvar=True,
+    env="PORT",
     help="Port the service listens on (0: any free one, shown at start).",
 )
 @click.pass_context

@@ -7,6 +7,7 @@ Everything here is async. Plain ``def`` scripts get the blocking twins in
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from nango_scripts.store import Connection, RecordScope, RecordStore
 __all__ = ["NangoAction", "NangoSync", "RunState"]
 
 _LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+_KEPT_LEVEL = _LEVELS["info"]
+MAX_LOGS_KEPT = 10_000
 
 
 @dataclass
@@ -42,7 +45,9 @@ class RunState:
     strict_validation: bool = False
     log_level: str = "info"
     on_log: Callable[[LogRecord], None] | None = None
-    logs: list[LogRecord] = field(default_factory=list)
+    logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=MAX_LOGS_KEPT))
+    """What ``RunResult.logs`` shows: info and above, the last ``MAX_LOGS_KEPT``. Debug
+    lines (one per HTTP request) go to ``on_log`` only, so a long run's memory stays flat."""
     counts: dict[str, ModelCounts] = field(default_factory=dict)
     invalid: list[InvalidRecord] = field(default_factory=list)
     max_invalid_kept: int = 1000
@@ -58,7 +63,8 @@ class RunState:
         if _LEVELS[level] < _LEVELS[self.log_level]:
             return
         record = LogRecord(datetime.now(UTC), level, message, dict(fields))  # type: ignore[arg-type]
-        self.logs.append(record)
+        if _LEVELS[level] >= _KEPT_LEVEL:
+            self.logs.append(record)
         if self.on_log is not None:
             self.on_log(record)
 

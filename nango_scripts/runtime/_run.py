@@ -148,7 +148,7 @@ async def run_script(
         duration_s=duration,
         models=state.counts,
         invalid_records=state.invalid,
-        logs=state.logs,
+        logs=list(state.logs),
         output=output,
         error=error,
     )

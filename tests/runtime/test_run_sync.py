@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from nango_scripts import BlockingNangoSync, Cursor, NangoSync, sync
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import run_script
+from nango_scripts.runtime._context import MAX_LOGS_KEPT
 from nango_scripts.store import Connection, MemoryRecordStore
 
 from .conftest import make_connection, pages_of
@@ -266,3 +267,36 @@ async def test_an_http_error_fails_the_run_with_status_and_url(
     assert result.error is not None and result.error.type == "http_error"
     assert "404" in result.error.message and "/me" in result.error.message
     assert "no such user" in result.error.message
+
+
+@sync(models=[Item], frequency="every hour", integration="fake")
+async def chatty(nango: NangoSync) -> None:
+    async for page in nango.paginate("/items", paginate=CURSOR):
+        await nango.batch_save(page, Item)
+    for k in range(MAX_LOGS_KEPT + 5):
+        nango.log(f"line {k}")
+
+
+async def test_a_long_runs_kept_logs_are_bounded_and_debug_lines_only_streamed(
+    fake_api: FakeApi, provider: ProviderConfig, connection: Connection
+) -> None:
+    """Every request logs a debug line: a run kept them all in memory. Now the tee
+    (``on_log``, the Activity log) gets them; the result keeps info and above, the last
+    ``MAX_LOGS_KEPT``."""
+    fake_api.route("/items", pages_of(items(40), 2))  # 20 requests, 20 debug lines
+    streamed: list[str] = []
+    result = await run_script(
+        chatty,
+        connection=connection,
+        provider=provider,
+        store=MemoryRecordStore(),
+        log_level="debug",
+        on_log=lambda record: streamed.append(record.level),
+    )
+    assert result.success, result.error
+    assert streamed.count("debug") >= 20
+    assert streamed.count("info") == MAX_LOGS_KEPT + 5
+    assert all(log.level != "debug" for log in result.logs)
+    assert len(result.logs) == MAX_LOGS_KEPT
+    assert result.logs[0].message == "line 5"
+    assert result.logs[-1].message == f"line {MAX_LOGS_KEPT + 4}"

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fakeapi import FakeApi
@@ -127,9 +128,14 @@ def test_no_planted_secret_in_webhooks_logs_or_pages(tmp_path: Path, fake_api: F
                 assert answer.status_code == 200, answer.text
             receiver.wait_for(2, timeout_s=30)  # one failure webhook per run
 
-            operations = api.get("/logs", params={"limit": 500}).json()["operations"]
-            runs = [o for o in operations if o["type"] == "sync"]
-            until(lambda: len(runs) == 2 and all(o["state"] == "failed" for o in runs), "runs")
+            def both_runs_failed() -> bool:
+                # the webhook can arrive before the run's operation is written as ended
+                operations[:] = api.get("/logs", params={"limit": 500}).json()["operations"]
+                runs = [o for o in operations if o["type"] == "sync"]
+                return len(runs) == 2 and all(o["state"] == "failed" for o in runs)
+
+            operations: list[dict[str, Any]] = []
+            until(both_runs_failed, "both runs to be recorded as failed")
             details = [api.get(f"/logs/{o['id']}").text for o in operations]
             statuses = [
                 api.get(

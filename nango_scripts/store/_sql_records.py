@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -75,6 +75,19 @@ def _scope_key(scope: RecordScope, model: str) -> str:
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _store_errors(
+    method: Callable[Concatenate[SqlRecordStore, P], T],
+) -> Callable[Concatenate[SqlRecordStore, P], T]:
+    """A driver's error out of a blocking method comes out as ``StoreError`` (the async
+    methods call these in a worker thread, so they get it too)."""
+
+    def guarded(self: SqlRecordStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._guarded(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(guarded, method)
+    return guarded
 
 
 def _marks(count: int) -> str:
@@ -272,6 +285,7 @@ class SqlRecordStore:
     ) -> BatchResult:
         return await self._call(self.save_records_sync, scope, model, records, run_id=run_id)
 
+    @_store_errors
     def save_records_sync(
         self,
         scope: RecordScope,
@@ -418,6 +432,7 @@ class SqlRecordStore:
     ) -> BatchResult:
         return await self._call(self.update_records_sync, scope, model, records)
 
+    @_store_errors
     def update_records_sync(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
     ) -> BatchResult:
@@ -463,6 +478,7 @@ class SqlRecordStore:
     ) -> BatchResult:
         return await self._call(self.delete_records_sync, scope, model, ids)
 
+    @_store_errors
     def delete_records_sync(
         self, scope: RecordScope, model: str, ids: Sequence[str]
     ) -> BatchResult:
@@ -509,6 +525,7 @@ class SqlRecordStore:
             self.start_run_sync, scope, sync_name, track_deletes=track_deletes, run_type=run_type
         )
 
+    @_store_errors
     def start_run_sync(
         self,
         scope: RecordScope,
@@ -563,6 +580,7 @@ class SqlRecordStore:
                 "UPDATE sync_runs SET result = ? WHERE id = ?", (json.dumps(dict(result)), run_id)
             )
 
+    @_store_errors
     def finish_run_sync(
         self,
         run_id: str,
@@ -653,6 +671,7 @@ class SqlRecordStore:
     async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
         return await self._call(self.get_checkpoint_sync, scope, sync_name)
 
+    @_store_errors
     def get_checkpoint_sync(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
         raw = self._get_state(scope, sync_name, "checkpoint")
         return None if raw is None else dict(json.loads(raw))
@@ -670,6 +689,7 @@ class SqlRecordStore:
     async def get_last_sync_date(self, scope: RecordScope, sync_name: str) -> datetime | None:
         return await self._call(self.get_last_sync_date_sync, scope, sync_name)
 
+    @_store_errors
     def get_last_sync_date_sync(self, scope: RecordScope, sync_name: str) -> datetime | None:
         """Start of the last successful run, or None."""
         raw = self._get_state(scope, sync_name, "last_sync_date")
@@ -688,6 +708,7 @@ class SqlRecordStore:
     ) -> list[dict[str, Any]]:
         return await self._call(self.get_records_by_ids_sync, scope, model, ids)
 
+    @_store_errors
     def get_records_by_ids_sync(
         self, scope: RecordScope, model: str, ids: Sequence[str]
     ) -> list[dict[str, Any]]:
@@ -725,6 +746,7 @@ class SqlRecordStore:
             ids=ids,
         )
 
+    @_store_errors
     def list_records_sync(
         self,
         scope: RecordScope,
@@ -863,6 +885,7 @@ class SqlRecordStore:
     async def prune_records(self, scope: RecordScope, model: str, *, until_cursor: str) -> int:
         return await self._call(self.prune_records_sync, scope, model, until_cursor=until_cursor)
 
+    @_store_errors
     def prune_records_sync(self, scope: RecordScope, model: str, *, until_cursor: str) -> int:
         """Drop the data of records up to ``until_cursor`` (inclusive), keeping their
         metadata; a later save of the same content writes it again."""
@@ -885,6 +908,7 @@ class SqlRecordStore:
     async def count_records(self, scope: RecordScope, model: str) -> dict[str, int]:
         return await self._call(self.count_records_sync, scope, model)
 
+    @_store_errors
     def count_records_sync(self, scope: RecordScope, model: str) -> dict[str, int]:
         with self._r.lock:
             scope_id = self._scope_id(self._r, scope, model, create=False)
@@ -901,6 +925,7 @@ class SqlRecordStore:
     async def has_records(self, scope: RecordScope, model: str) -> bool:
         return await self._call(self.has_records_sync, scope, model)
 
+    @_store_errors
     def has_records_sync(self, scope: RecordScope, model: str) -> bool:
         """Whether any record (live or deleted) of ``model`` is stored: one index probe."""
         with self._r.lock:
@@ -929,6 +954,7 @@ class SqlRecordStore:
     async def clear_records(self, scope: RecordScope, models: Sequence[str]) -> int:
         return await self._call(self.clear_records_sync, scope, models)
 
+    @_store_errors
     def clear_records_sync(self, scope: RecordScope, models: Sequence[str]) -> int:
         """Remove every record of ``models`` for this connection (a trigger with emptyCache)."""
         removed = 0
@@ -949,6 +975,7 @@ class SqlRecordStore:
             self.delete_connection_records_sync, environment, integration_id, connection_id
         )
 
+    @_store_errors
     def delete_connection_records_sync(
         self, environment: str, integration_id: str, connection_id: str
     ) -> int:

@@ -1008,6 +1008,24 @@ async def test_a_closed_database_is_a_store_error(backend: SqlRecordStore) -> No
         await backend.list_records(SCOPE, "Issue")
 
 
+def test_the_blocking_methods_give_a_store_error_too(backend: SqlRecordStore) -> None:
+    backend.save_records_sync(SCOPE, "Issue", issues("a"))
+    backend.close()
+    calls = [
+        lambda: backend.save_records_sync(SCOPE, "Issue", issues("b")),
+        lambda: backend.update_records_sync(SCOPE, "Issue", [{"id": "a", "title": "x"}]),
+        lambda: backend.delete_records_sync(SCOPE, "Issue", ["a"]),
+        lambda: backend.list_records_sync(SCOPE, "Issue"),
+        lambda: backend.get_records_by_ids_sync(SCOPE, "Issue", ["a"]),
+        lambda: backend.count_records_sync(SCOPE, "Issue"),
+        lambda: backend.get_last_sync_date_sync(SCOPE, "issues"),
+        lambda: backend.clear_records_sync(SCOPE, ["Issue"]),
+    ]
+    for call in calls:
+        with pytest.raises(StoreError, match="records database failed"):
+            call()
+
+
 def test_stored_data_is_canonical_json(tmp_path: Any) -> None:
     """What lands in the column is the canonical form (sorted keys), not pydantic's order."""
     url = f"sqlite:///{tmp_path}/records.db"

@@ -47,7 +47,7 @@ def canonical_json(record: Any) -> str:
 
 
 def record_hash(canonical: bytes | str) -> bytes:
-    """16 bytes of SHA-256: the hash of databases made before ``fast_record_hash``."""
+    """16 bytes of SHA-256: the hash of databases made before ``keyed_record_hash``."""
     data = canonical.encode() if isinstance(canonical, str) else canonical
     return hashlib.sha256(data).digest()[:16]
 

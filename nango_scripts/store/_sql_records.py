@@ -304,9 +304,18 @@ class SqlRecordStore:
             self._lock_scope(scope_id)
             path = self._write_path
             if path == "upsert" or (path == "auto" and self._expect_new.get(scope_id, False)):
-                self._upsert_changed(db, scope_id, prepared, now, result)
+                to_write = prepared
             else:
-                self._write_changed(db, scope_id, prepared, now, result)
+                to_write = self._changed_only(db, scope_id, prepared)
+            written = self._upsert_changed(db, scope_id, to_write, now)
+            for rid in ids:
+                action = written.get(rid)
+                if action is None:
+                    result.unchanged.append(rid)
+                elif action == "ADDED":
+                    result.added.append(rid)  # new, or deleted and saved again
+                else:
+                    result.updated.append(rid)
             # Mostly new records (a first sync): skip the lookup next time, the upsert
             # finds the few that exist. Mostly known ones: look them up first, so that
             # unchanged records cost a key probe instead of a bound row.
@@ -329,55 +338,15 @@ class SqlRecordStore:
             for record, encoded in zip(dumped, canonical_batch(dumped), strict=True)
         }
 
-    def _write_changed(
-        self,
-        db: Database,
-        scope_id: int,
-        prepared: Mapping[str, tuple[bytes, bytes]],
-        now: str,
-        result: BatchResult,
-    ) -> None:
-        """Ask which records are new, deleted or changed, then write only those."""
-        needed = self._needing_write(db, scope_id, prepared)
-        writes: list[tuple[str, str, bytes, str]] = []
-        for rid, (canonical, digest) in prepared.items():
-            known = needed.get(rid)
-            if known is None:
-                result.unchanged.append(rid)
-            elif known:
-                result.updated.append(rid)
-                writes.append((rid, canonical.decode(), digest, "UPDATED"))
-            else:
-                result.added.append(rid)  # new, or deleted and saved again
-                writes.append((rid, canonical.decode(), digest, "ADDED"))
-        seqs = self._next_seqs(len(writes))
-        db.executemany(
-            "INSERT INTO records (scope_id, id, seq, hash, data, first_seen_at,"
-            " last_modified_at, last_action, deleted_at, pruned_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
-            " ON CONFLICT (scope_id, id) DO UPDATE SET seq = excluded.seq,"
-            " hash = excluded.hash, data = excluded.data,"
-            " last_modified_at = excluded.last_modified_at,"
-            " last_action = excluded.last_action, deleted_at = NULL, pruned_at = NULL",
-            [
-                (scope_id, rid, seq, digest, canonical, now, now, action)
-                for (rid, canonical, digest, action), seq in zip(writes, seqs, strict=True)
-            ],
-        )
-
-    def _needing_write(
+    def _changed_only(
         self, db: Database, scope_id: int, prepared: Mapping[str, tuple[bytes, bytes]]
-    ) -> dict[str, bool]:
-        """The ids of ``prepared`` whose record is missing, deleted or has another hash,
-        mapped to whether a live record is stored (an update) or not (an add).
-
-        The database compares the hashes, so an unchanged record costs a key probe and
-        sends nothing back.
-        """
+    ) -> dict[str, tuple[bytes, bytes]]:
+        """The part of ``prepared`` whose stored record is missing, deleted or has another
+        hash. The database compares the hashes, so an unchanged record costs a key probe
+        and sends nothing back."""
         if db.dialect == "postgres":
             rows = db.query(
-                "SELECT w.id, r.id IS NOT NULL AND r.deleted_at IS NULL"
-                " FROM unnest(?::text[], ?::bytea[]) AS w(id, hash)"
+                "SELECT w.id FROM unnest(?::text[], ?::bytea[]) AS w(id, hash)"
                 " LEFT JOIN records r ON r.scope_id = ? AND r.id = w.id"
                 " WHERE r.id IS NULL OR r.deleted_at IS NOT NULL OR r.hash <> w.hash",
                 (list(prepared), [digest for _, digest in prepared.values()], scope_id),
@@ -386,14 +355,13 @@ class SqlRecordStore:
             # One JSON object {id: hex hash} instead of a parameter per id.
             wanted = orjson.dumps({rid: digest.hex() for rid, (_, digest) in prepared.items()})
             rows = db.query(
-                "SELECT w.key, r.id IS NOT NULL AND r.deleted_at IS NULL"
-                " FROM json_each(?) AS w"
+                "SELECT w.key FROM json_each(?) AS w"
                 " LEFT JOIN records AS r ON r.scope_id = ? AND r.id = w.key"
                 " WHERE r.id IS NULL OR r.deleted_at IS NOT NULL"
                 " OR lower(hex(r.hash)) <> w.value",
                 (wanted, scope_id),
             )
-        return {row[0]: bool(row[1]) for row in rows}
+        return {row[0]: prepared[row[0]] for row in rows}
 
     def _upsert_changed(
         self,
@@ -401,31 +369,22 @@ class SqlRecordStore:
         scope_id: int,
         prepared: Mapping[str, tuple[bytes, bytes]],
         now: str,
-        result: BatchResult,
-    ) -> None:
+    ) -> dict[str, str]:
         """One upsert per chunk that rewrites a stored record only if its hash differs
-        (or it was deleted) and returns what it wrote: no lookup first.
+        (or it was deleted); by id, the ``last_action`` of what it wrote.
 
         Every row gets a ``seq``; an unchanged one leaves a gap, which delta reads never
         notice (they only need ``seq`` to grow with every change).
         """
         seqs = iter(self._next_seqs(len(prepared)))
         written: dict[str, str] = {}
-        items = list(prepared.items())
-        for chunk in _chunks(items, _UPSERT_ROWS):
+        for chunk in _chunks(list(prepared.items()), _UPSERT_ROWS):
             params: list[Any] = []
             for rid, (canonical, digest) in chunk:
                 params += (scope_id, rid, next(seqs), digest, canonical.decode(), now, now)
             rows = db.query(_upsert_sql(len(chunk)), params)
             written.update((row[0], row[1]) for row in rows)
-        for rid in prepared:
-            action = written.get(rid)
-            if action is None:
-                result.unchanged.append(rid)
-            elif action == "ADDED":
-                result.added.append(rid)
-            else:
-                result.updated.append(rid)
+        return written
 
     async def update_records(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]

@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import Database
-from nango_scripts.store._sqlite import open_database
+from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["ActionRun", "ActionRunStore"]
 
@@ -70,23 +69,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-class ActionRunStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    @classmethod
-    def open(cls, database_url: str) -> ActionRunStore:
-        return cls(open_database(database_url))
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> ActionRunStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
+class ActionRunStore(TableStore):
     # -- action runs ----------------------------------------------------------------------
 
     def create(

@@ -26,8 +26,7 @@ from typing import Any, Final, Literal
 
 from nango_scripts.errors import RecordQueryError
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import Database
-from nango_scripts.store._sqlite import open_database
+from nango_scripts.store._sqlite import TableStore
 
 __all__ = [
     "OPERATION_STATES",
@@ -144,23 +143,7 @@ def _decode_cursor(cursor: str) -> tuple[str, int]:
         ) from None
 
 
-class ActivityStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    @classmethod
-    def open(cls, database_url: str) -> ActivityStore:
-        return cls(open_database(database_url))
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> ActivityStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
+class ActivityStore(TableStore):
     # -- writing --------------------------------------------------------------------------
 
     def start_operation(

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
 from nango_scripts.store._db import Database
-from nango_scripts.store._sqlite import open_database
+from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["OutboxEntry", "OutboxItem", "OutboxStatus", "WebhookOutbox", "insert_outbox"]
 
@@ -139,24 +139,8 @@ def insert_outbox(
     return ids
 
 
-class WebhookOutbox:
+class WebhookOutbox(TableStore):
     """The outbox table on its own connection. Open with :meth:`open`; close when done."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    @classmethod
-    def open(cls, database_url: str) -> WebhookOutbox:
-        return cls(open_database(database_url))
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> WebhookOutbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- writing ------------------------------------------------------------------------
 

@@ -14,8 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import Database
-from nango_scripts.store._sqlite import open_database
+from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
 
@@ -93,23 +92,7 @@ def _run(row: Any) -> RunRecord:
     )
 
 
-class ScheduleStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    @classmethod
-    def open(cls, database_url: str) -> ScheduleStore:
-        return cls(open_database(database_url))
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> ScheduleStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
+class ScheduleStore(TableStore):
     # -- schedules ----------------------------------------------------------------------------
 
     def ensure(

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, Self
 
 from nango_scripts.errors import ConfigError, StoreError
 from nango_scripts.store._db import Database, connect_postgres, store_errors
@@ -35,6 +35,7 @@ __all__ = [
     "MIGRATIONS",
     "Migration",
     "Synchronous",
+    "TableStore",
     "migrate",
     "open_database",
     "open_sqlite",
@@ -463,3 +464,24 @@ def split_statements(script: str) -> Iterator[str]:
 def _has_code(sql: str) -> bool:
     lines = (line.split("--", 1)[0] for line in sql.splitlines())
     return bool("".join(lines).strip(" \t\r\n;"))
+
+
+class TableStore:
+    """A store of a few tables on a connection of its own: :meth:`open` it (migrating
+    the database), use it as a context manager or :meth:`close` it when done."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @classmethod
+    def open(cls, database_url: str) -> Self:
+        return cls(open_database(database_url))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -296,6 +296,37 @@ async def test_a_deleted_record_saved_again_is_added_again(backend: SqlRecordSto
     assert await backend.count_records(SCOPE, "Issue") == {"live": 1, "deleted": 0}
 
 
+async def test_one_batch_of_new_unchanged_changed_and_deleted_records(
+    backend: SqlRecordStore,
+) -> None:
+    """Every outcome in one batch, in its order: the insert-first path (a scope whose
+    last save was mostly new) must find the stored ones among the new."""
+    await backend.save_records(SCOPE, "Issue", issues("same", "edit", "gone", title="t"))
+    await backend.delete_records(SCOPE, "Issue", ["gone"])
+    before = await by_id(backend)
+    batch = [
+        Issue(id="new1"),
+        Issue(id="same", title="t"),
+        Issue(id="edit", title="edited"),
+        Issue(id="gone", title="t"),
+        Issue(id="new2"),
+    ]
+
+    result = await backend.save_records(SCOPE, "Issue", batch)
+
+    assert outcome(result) == {
+        "added": ["new1", "gone", "new2"],
+        "updated": ["edit"],
+        "unchanged": ["same"],
+    }
+    after = await by_id(backend)
+    assert meta(after["same"]) == meta(before["same"])
+    assert after["edit"]["title"] == "edited"
+    assert meta(after["gone"])["deleted_at"] is None
+    assert meta(after["gone"])["first_seen_at"] == meta(before["gone"])["first_seen_at"]
+    assert await backend.count_records(SCOPE, "Issue") == {"live": 5, "deleted": 0}
+
+
 # -- partial updates -------------------------------------------------------------------------
 
 

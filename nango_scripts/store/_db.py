@@ -87,12 +87,13 @@ class Database:
         cursor: Cursor = self.raw.execute(self._sql(sql), tuple(params))
         return cursor
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """The rows the statements changed, summed (both drivers add them up)."""
         if self.dialect == "postgres":
             with self.raw.cursor() as cursor:
                 cursor.executemany(self._sql(sql), rows)
-        else:
-            self.raw.executemany(sql, rows)
+                return int(cursor.rowcount)
+        return int(self.raw.executemany(sql, rows).rowcount)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self.execute(sql, params).fetchall()

@@ -392,12 +392,22 @@ class SqlRecordStore:
         seqs = self._next_seqs(len(prepared))
         items = list(prepared.items())
         inserted = 0
-        for start in range(0, len(items), _UPSERT_ROWS):
-            chunk = items[start : start + _UPSERT_ROWS]
-            params: list[Any] = []
-            for (rid, (canonical, digest)), seq in zip(chunk, seqs[start:], strict=False):
-                params += (scope_id, rid, seq, digest, canonical.decode(), now, now)
-            inserted += db.execute(_insert_new_sql(len(chunk)), params).rowcount
+        if db.dialect == "postgres":
+            # psycopg pipelines executemany: faster there than one statement of many rows.
+            inserted = db.executemany(
+                _insert_new_sql(1),
+                [
+                    (scope_id, rid, seq, digest, canonical.decode(), now, now)
+                    for (rid, (canonical, digest)), seq in zip(items, seqs, strict=True)
+                ],
+            )
+        else:
+            for start in range(0, len(items), _UPSERT_ROWS):
+                chunk = items[start : start + _UPSERT_ROWS]
+                params: list[Any] = []
+                for (rid, (canonical, digest)), seq in zip(chunk, seqs[start:], strict=False):
+                    params += (scope_id, rid, seq, digest, canonical.decode(), now, now)
+                inserted += db.execute(_insert_new_sql(len(chunk)), params).rowcount
         written = dict.fromkeys(prepared, "ADDED")
         if inserted == len(items):
             return written

@@ -365,14 +365,16 @@ class SqlRecordStore:
                 (list(prepared), [digest for _, digest in prepared.values()], scope_id),
             )
         else:
-            # One JSON object {id: hex hash} instead of a parameter per id.
-            wanted = orjson.dumps({rid: digest.hex() for rid, (_, digest) in prepared.items()})
+            # Two parameters whatever the batch's size: the ids as one JSON array, and
+            # their hashes end to end in one blob (the n-th id's at byte 16 n).
+            digests = b"".join(digest for _, digest in prepared.values())
+            width = len(digests) // max(len(prepared), 1)
             rows = db.query(
-                "SELECT w.key FROM json_each(?) AS w"
-                " LEFT JOIN records AS r ON r.scope_id = ? AND r.id = w.key"
+                "SELECT w.value FROM json_each(?) AS w"
+                " LEFT JOIN records AS r ON r.scope_id = ? AND r.id = w.value"
                 " WHERE r.id IS NULL OR r.deleted_at IS NOT NULL"
-                " OR lower(hex(r.hash)) <> w.value",
-                (wanted, scope_id),
+                " OR r.hash <> substr(?, w.key * ? + 1, ?)",
+                (orjson.dumps(list(prepared)), scope_id, digests, width, width),
             )
         return {row[0]: prepared[row[0]] for row in rows}
 

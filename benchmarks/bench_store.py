@@ -30,7 +30,7 @@ The target (SQLite: store >= 50% of the bare minimum) is checked against both.
 for: the first save of all records; a re-save of all of them with 1% changed (the
 store must find exactly 1% updated and 99% unchanged, and rewrite only those); a read
 of everything in pages of 1,000 (the store's delta read, following ``next_cursor``).
-Each run starts from empty databases; the median of ``--repeat`` runs is shown (3 on
+Each run starts from empty databases; the median of ``--repeat`` runs is shown (5 on
 SQLite, 1 on PostgreSQL by default). The PostgreSQL tables are new, so the planner has
 no statistics for them unless autovacuum analyzes them during the run.
 
@@ -142,7 +142,6 @@ class Target:
     backend: str
     store_url: str
     bare: str  # a SQLite path or a PostgreSQL URL
-    bare_row_url: str  # a database of its own with the store's schema
 
 
 @contextmanager
@@ -150,9 +149,7 @@ def fresh_target(backend: str, pg_url: str | None) -> Iterator[Target]:
     """Empty databases for one run: a temporary directory, or a new schema dropped after."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bench_store_") as tmp:
-            yield Target(
-                backend, f"sqlite:///{tmp}/store.db", f"{tmp}/bare.db", f"sqlite:///{tmp}/row.db"
-            )
+            yield Target(backend, f"sqlite:///{tmp}/store.db", f"{tmp}/bare.db")
         return
     import psycopg
 
@@ -160,13 +157,11 @@ def fresh_target(backend: str, pg_url: str | None) -> Iterator[Target]:
     schema = f"bench_store_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
-        admin.execute(f"CREATE SCHEMA {schema}_row")
         try:
             url = with_search_path(pg_url, schema)
-            yield Target(backend, url, url, with_search_path(pg_url, f"{schema}_row"))
+            yield Target(backend, url, url)
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
-            admin.execute(f"DROP SCHEMA {schema}_row CASCADE")
 
 
 class Bare:
@@ -230,7 +225,7 @@ class BareStoreRow(Bare):
     row is written, its hash and seq computed before the clock; reads page by ``seq``."""
 
     def __init__(self, target: Target) -> None:
-        db = open_database(target.bare_row_url, synchronous="FULL")
+        db = open_database(target.store_url, synchronous="FULL")
         self.pg, self.conn = db.dialect == "postgres", db.raw
         if not self.pg:
             self.conn.row_factory = None  # plain tuples, as Bare reads
@@ -327,6 +322,14 @@ def build_data(total: int, batch: int) -> Data:
     return data
 
 
+def settle() -> float:
+    """Start a timed phase: the page cache's dirty pages go to disk first, so that the
+    kernel writing back an earlier phase's data (another database) does not bill this
+    one; then the clock."""
+    os.sync()
+    return time.perf_counter()
+
+
 def fail(message: str) -> None:
     raise SystemExit(f"bench_store: {message}")
 
@@ -336,7 +339,7 @@ def run_store(target: Target, data: Data, page: int) -> dict[str, float]:
     with SqlRecordStore.open(target.store_url) as store:
         for key, batches in (("first", data.first), ("resave", data.resave)):
             added = updated = unchanged = 0
-            started = time.perf_counter()
+            started = settle()
             for batch in batches:
                 result = store.save_records_sync(SCOPE, MODEL, batch)
                 added += len(result.added)
@@ -352,7 +355,7 @@ def run_store(target: Target, data: Data, page: int) -> dict[str, float]:
             if got != want:
                 fail(f"{key}: (added, updated, unchanged) = {got}, expected {want}")
 
-        started = time.perf_counter()
+        started = settle()
         count = store_read_all(store, page)
         rates["read"] = count / (time.perf_counter() - started)
         if count != data.total:
@@ -360,38 +363,42 @@ def run_store(target: Target, data: Data, page: int) -> dict[str, float]:
     return rates
 
 
-def run_bare(target: Target, data: Data, page: int) -> dict[str, float]:
+def run_bare(backend: str, pg_url: str | None, data: Data, page: int) -> dict[str, float]:
     """The bare minimum on the store's row (``row_*``) and on (scope, id, data) (no
     prefix), rows made before the clock; then (``*_dump``) the narrow one with each row's
-    JSON made inside the clock by pydantic's ``model_dump_json``, into another table."""
+    JSON made inside the clock by pydantic's ``model_dump_json``. Each in a database of
+    its own, removed before the next starts (see ``bench_backend``)."""
     rates: dict[str, float] = {}
-    runs: list[tuple[str, Bare, list[list[Any]], list[list[Any]]]] = [
-        ("row_", BareStoreRow(target), data.row_first, data.row_resave),
-        ("", Bare(target), data.bare_first, data.bare_resave),
+    kinds: list[tuple[str, type[Bare], list[list[Any]], list[list[Any]]]] = [
+        ("row_", BareStoreRow, data.row_first, data.row_resave),
+        ("", Bare, data.bare_first, data.bare_resave),
     ]
-    for prefix, bare, first, resave in runs:
+    for prefix, kind, first, resave in kinds:
+        with fresh_target(backend, pg_url) as target:
+            bare = kind(target)
+            try:
+                for key, rows_batches in (("first", first), ("resave", resave)):
+                    started = settle()
+                    for rows in rows_batches:
+                        bare.upsert(rows)
+                    rates[prefix + key] = data.total / (time.perf_counter() - started)
+                started = settle()
+                count = bare.read_all(page)
+                rates[prefix + "read"] = count / (time.perf_counter() - started)
+                if count != data.total:
+                    fail(f"bare {prefix}read gave {count} records, expected {data.total}")
+            finally:
+                bare.close()
+    with fresh_target(backend, pg_url) as target:
+        bare = Bare(target)
         try:
-            for key, rows_batches in (("first", first), ("resave", resave)):
-                started = time.perf_counter()
-                for rows in rows_batches:
-                    bare.upsert(rows)
-                rates[prefix + key] = data.total / (time.perf_counter() - started)
-            started = time.perf_counter()
-            count = bare.read_all(page)
-            rates[prefix + "read"] = count / (time.perf_counter() - started)
-            if count != data.total:
-                fail(f"bare {prefix}read gave {count} records, expected {data.total}")
+            for key, batches in (("first", data.first), ("resave", data.resave)):
+                started = settle()
+                for batch in batches:
+                    bare.upsert([(1, r.id, r.model_dump_json()) for r in batch])
+                rates[f"{key}_dump"] = data.total / (time.perf_counter() - started)
         finally:
             bare.close()
-    bare = Bare(target, "bare_dump")
-    try:
-        for key, batches in (("first", data.first), ("resave", data.resave)):
-            started = time.perf_counter()
-            for batch in batches:
-                bare.upsert([(1, r.id, r.model_dump_json()) for r in batch])
-            rates[f"{key}_dump"] = data.total / (time.perf_counter() - started)
-    finally:
-        bare.close()
     return rates
 
 
@@ -467,17 +474,24 @@ LABELS = {
 
 def bench_backend(backend: str, data: Data, args: argparse.Namespace, pg_url: str | None) -> None:
     page = args.batch
-    with fresh_target(backend, pg_url) as target:  # warm-up on throwaway databases
-        run_bare(target, data.head(2), page)
+    run_bare(backend, pg_url, data.head(2), page)  # warm-up on throwaway databases
+    with fresh_target(backend, pg_url) as target:
         run_store(target, data.head(2), page)
 
-    repeat = args.repeat or (3 if backend == "sqlite" else 1)
+    # Every measurement gets databases of its own, removed when it ends: 100 MB of an
+    # earlier one's files left in the page cache slowed the next one's writes here by
+    # up to 30%. The order alternates between runs, so neither side always goes first.
+    repeat = args.repeat or (5 if backend == "sqlite" else 1)
     bare_runs: list[dict[str, float]] = []
     store_runs: list[dict[str, float]] = []
-    for _ in range(repeat):
-        with fresh_target(backend, pg_url) as target:
-            bare_runs.append(run_bare(target, data, page))
-            store_runs.append(run_store(target, data, page))
+    for run in range(repeat):
+        if run % 2:
+            with fresh_target(backend, pg_url) as target:
+                store_runs.append(run_store(target, data, page))
+        bare_runs.append(run_bare(backend, pg_url, data, page))
+        if not run % 2:
+            with fresh_target(backend, pg_url) as target:
+                store_runs.append(run_store(target, data, page))
 
     def median(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
@@ -555,7 +569,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        help="measured runs per backend, median shown (default: 3 on SQLite, 1 on PostgreSQL)",
+        help="measured runs per backend, median shown (default: 5 on SQLite, 1 on PostgreSQL)",
     )
     parser.add_argument("--child", choices=["store", "bare"], help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_store.py [--records 100000] [--batch 1000]
         [--backend sqlite|postgres|both] [--postgres-url URL] [--repeat N]
+        [--one-transaction]
 
 On SQLite (a temporary directory, WAL, synchronous=FULL as the store opens it) and on
 PostgreSQL (when ``--postgres-url`` or NANGO_SCRIPTS_TEST_POSTGRES_URL is given; a
@@ -16,7 +17,8 @@ fresh schema, dropped afterwards), for records of ~1 KB saved in batches of 1,00
   same run: the driver's own ``executemany`` of ``INSERT ... ON CONFLICT (scope_id, id)
   DO UPDATE`` into the store's ``records`` table (a database of its own, made by the
   store's migrations and opened with its settings: its indexes, foreign key, WAL and
-  synchronous=FULL), one transaction per batch. Each row (scope, id, seq, hash,
+  synchronous=FULL), one transaction per batch (``--one-transaction``: one for all
+  batches; the store must commit each batch call). Each row (scope, id, seq, hash,
   canonical JSON, timestamps) is made before the clock starts: no dumping, no hashing,
   no change detection, every row rewritten. Reads page by keyset on ``seq`` and
   ``json.loads`` each row;
@@ -194,13 +196,20 @@ class Bare:
             f" ORDER BY id LIMIT {mark}"
         )
 
-    def upsert(self, rows: list[NarrowRow] | list[StoreRow]) -> None:
+    def upsert(self, rows: list[Any]) -> None:
+        """One batch in a transaction of its own."""
+        self.upsert_all([rows])
+
+    def upsert_all(self, batches: list[list[Any]]) -> None:
+        """Batches, one executemany each, all in one transaction."""
         if self.pg:
             with self.conn.transaction(), self.conn.cursor() as cursor:
-                cursor.executemany(self.upsert_sql, rows)
+                for rows in batches:
+                    cursor.executemany(self.upsert_sql, rows)
         else:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.executemany(self.upsert_sql, rows)
+            for rows in batches:
+                self.conn.executemany(self.upsert_sql, rows)
             self.conn.execute("COMMIT")
 
     def read_all(self, page: int) -> int:
@@ -363,7 +372,9 @@ def run_store(target: Target, data: Data, page: int) -> dict[str, float]:
     return rates
 
 
-def run_bare(backend: str, pg_url: str | None, data: Data, page: int) -> dict[str, float]:
+def run_bare(
+    backend: str, pg_url: str | None, data: Data, page: int, *, one_transaction: bool = False
+) -> dict[str, float]:
     """The bare minimum on the store's row (``row_*``) and on (scope, id, data) (no
     prefix), rows made before the clock; then (``*_dump``) the narrow one with each row's
     JSON made inside the clock by pydantic's ``model_dump_json``. Each in a database of
@@ -379,8 +390,11 @@ def run_bare(backend: str, pg_url: str | None, data: Data, page: int) -> dict[st
             try:
                 for key, rows_batches in (("first", first), ("resave", resave)):
                     started = settle()
-                    for rows in rows_batches:
-                        bare.upsert(rows)
+                    if one_transaction:
+                        bare.upsert_all(rows_batches)
+                    else:
+                        for rows in rows_batches:
+                            bare.upsert(rows)
                     rates[prefix + key] = data.total / (time.perf_counter() - started)
                 started = settle()
                 count = bare.read_all(page)
@@ -488,7 +502,9 @@ def bench_backend(backend: str, data: Data, args: argparse.Namespace, pg_url: st
         if run % 2:
             with fresh_target(backend, pg_url) as target:
                 store_runs.append(run_store(target, data, page))
-        bare_runs.append(run_bare(backend, pg_url, data, page))
+        bare_runs.append(
+            run_bare(backend, pg_url, data, page, one_transaction=args.one_transaction)
+        )
         if not run % 2:
             with fresh_target(backend, pg_url) as target:
                 store_runs.append(run_store(target, data, page))
@@ -497,7 +513,8 @@ def bench_backend(backend: str, data: Data, args: argparse.Namespace, pg_url: st
         return statistics.median(r[key] for r in runs)
 
     title = {"sqlite": "SQLite (WAL, synchronous=FULL)", "postgres": "PostgreSQL"}[backend]
-    print(f"\n{title}: records/s, median of {repeat} run(s)")
+    mode = "one for all batches" if args.one_transaction else "one per batch"
+    print(f"\n{title}: records/s, median of {repeat} run(s); bare transactions: {mode}")
     print(
         f"{'operation':<26}  {'bare row':>9}  {'bare':>9}  {'bare+dump':>9}  {'store':>9}"
         f"  {'store/bare row':>14}  {'store/bare':>10}  {'store/bare+dump':>15}"
@@ -570,6 +587,12 @@ def main() -> None:
         "--repeat",
         type=int,
         help="measured runs per backend, median shown (default: 5 on SQLite, 1 on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--one-transaction",
+        action="store_true",
+        help="the bare upserts write all batches in one transaction, not one each"
+        " (the store commits every batch call: durable when it returns)",
     )
     parser.add_argument("--child", choices=["store", "bare"], help=argparse.SUPPRESS)
     args = parser.parse_args()

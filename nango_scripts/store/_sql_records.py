@@ -436,7 +436,8 @@ class SqlRecordStore:
         existing = {row[0]: prepared[row[0]] for row in rows}
         for rid in existing:
             del written[rid]
-        written.update(self._upsert_changed(db, scope_id, existing, now))
+        # With the seqs drawn above: a batch's changes keep the batch's order in delta reads.
+        written.update(self._upsert_changed(db, scope_id, existing, now, drawn))
         return written
 
     def _upsert_changed(
@@ -445,19 +446,22 @@ class SqlRecordStore:
         scope_id: int,
         prepared: Mapping[str, tuple[bytes, bytes]],
         now: str,
+        drawn: Mapping[str, int] | None = None,
     ) -> dict[str, str]:
         """One upsert per chunk that rewrites a stored record only if its hash differs
         (or it was deleted); by id, the ``last_action`` of what it wrote.
 
-        Every row gets a ``seq``; an unchanged one leaves a gap, which delta reads never
-        notice (they only need ``seq`` to grow with every change).
+        Every row gets a ``seq`` (``drawn``: the ones already drawn for these ids); an
+        unchanged one leaves a gap, which delta reads never notice (they only need
+        ``seq`` to grow with every change).
         """
-        seqs = iter(self._next_seqs(len(prepared)))
+        seqs = iter(self._next_seqs(len(prepared)) if drawn is None else [])
         written: dict[str, str] = {}
         for chunk in _chunks(list(prepared.items()), _UPSERT_ROWS):
             params: list[Any] = []
             for rid, (canonical, digest) in chunk:
-                params += (scope_id, rid, next(seqs), digest, canonical.decode(), now, now)
+                seq = next(seqs) if drawn is None else drawn[rid]
+                params += (scope_id, rid, seq, digest, canonical.decode(), now, now)
             rows = db.query(_upsert_sql(len(chunk)), params)
             written.update((row[0], row[1]) for row in rows)
         return written

@@ -303,7 +303,8 @@ async def test_one_batch_of_new_unchanged_changed_and_deleted_records(
     last save was mostly new) must find the stored ones among the new."""
     await backend.save_records(SCOPE, "Issue", issues("same", "edit", "gone", title="t"))
     await backend.delete_records(SCOPE, "Issue", ["gone"])
-    before = await by_id(backend)
+    stored = await read_all(backend)
+    before = {r["id"]: r for r in stored}
     batch = [
         Issue(id="new1"),
         Issue(id="same", title="t"),
@@ -319,6 +320,9 @@ async def test_one_batch_of_new_unchanged_changed_and_deleted_records(
         "updated": ["edit"],
         "unchanged": ["same"],
     }
+    # A delta read gives the batch's changes in the batch's order, stored or new.
+    changes = await read_all(backend, cursor=last_cursor(stored))
+    assert ids_of(changes) == ["new1", "edit", "gone", "new2"]
     after = await by_id(backend)
     assert meta(after["same"]) == meta(before["same"])
     assert after["edit"]["title"] == "edited"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
@@ -99,7 +99,12 @@ class ScheduleStore(TableStore):
         self, key: ScheduleKey, frequency_seconds: int, *, started: bool, first_run_at: datetime
     ) -> Schedule:
         """Create the schedule if missing (due at ``first_run_at`` when started); keep an
-        existing one's status, but follow the script's frequency unless overridden."""
+        existing one's status, but follow the script's frequency unless overridden.
+
+        A frequency made shorter in code pulls the next run in: it is then due no later
+        than ``first_run_at`` (now) plus the new frequency. A longer one takes effect
+        after the run already planned.
+        """
         with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO sync_schedules (environment, integration_id, connection_id, sync_name,"
@@ -113,10 +118,13 @@ class ScheduleStore(TableStore):
                     timestamp(),
                 ),
             )
+            # On the right of SET, columns hold the values from before the update.
+            soonest = timestamp(first_run_at + timedelta(seconds=frequency_seconds))
             db.execute(
-                f"UPDATE sync_schedules SET frequency_seconds = ? WHERE {_KEY_WHERE}"
-                " AND frequency_override IS NULL",
-                (frequency_seconds, *key.values()),
+                "UPDATE sync_schedules SET next_run_at = CASE WHEN frequency_seconds > ?"
+                " AND next_run_at > ? THEN ? ELSE next_run_at END, frequency_seconds = ?"
+                f" WHERE {_KEY_WHERE} AND frequency_override IS NULL",
+                (frequency_seconds, soonest, soonest, frequency_seconds, *key.values()),
             )
         found = self.get(key)
         assert found is not None

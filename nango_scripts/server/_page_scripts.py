@@ -114,11 +114,17 @@ def _integrations(service: Service) -> list[IntegrationRow]:
         row.hidden_connections = max(0, len(ids) - MAX_CONNECTIONS_SHOWN)
         specs = service.syncs(row.id)
         latest = _latest(service, row.id, row.connection_ids, [spec.name for spec in specs])
+        schedules = {
+            schedule.key: schedule
+            for schedule in service.schedules.list(
+                service.environment, row.id, connection_ids=row.connection_ids
+            )
+        }
         for spec in specs:
             connections = []
             for connection_id in row.connection_ids:
                 key = service.scheduler.key(row.id, connection_id, spec.name)
-                schedule = service.schedules.get(key)
+                schedule = schedules.get(key)
                 connections.append(
                     ConnectionRow(
                         connection_id=connection_id,

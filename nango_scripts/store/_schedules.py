@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -142,7 +143,10 @@ class ScheduleStore(TableStore):
         environment: str,
         integration_id: str | None = None,
         connection_id: str | None = None,
+        *,
+        connection_ids: Sequence[str] | None = None,
     ) -> list[Schedule]:
+        """``connection_ids``: only these connections' (a few: one parameter each)."""
         where, params = ["environment = ?"], [environment]
         if integration_id is not None:
             where.append("integration_id = ?")
@@ -150,6 +154,11 @@ class ScheduleStore(TableStore):
         if connection_id is not None:
             where.append("connection_id = ?")
             params.append(connection_id)
+        if connection_ids is not None:
+            if not connection_ids:
+                return []
+            where.append(f"connection_id IN ({', '.join('?' * len(connection_ids))})")
+            params.extend(connection_ids)
         with self._db.lock:
             rows = self._db.query(
                 f"SELECT {_SCHEDULE_COLUMNS} FROM sync_schedules WHERE {' AND '.join(where)}"

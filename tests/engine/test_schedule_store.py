@@ -1,4 +1,4 @@
-"""A sync's frequency changed in code reaches the schedules that already exist."""
+"""ScheduleStore: a frequency changed in code reaches existing schedules; listing."""
 
 from __future__ import annotations
 
@@ -74,3 +74,21 @@ def test_a_paused_schedule_stays_without_a_next_run(store: ScheduleStore) -> Non
     assert schedule.status == "PAUSED"
     assert schedule.frequency_seconds == 300
     assert schedule.next_run_at is None
+
+
+def test_listing_the_schedules_of_some_connections(store: ScheduleStore) -> None:
+    for connection_id in ("c1", "c2", "c3"):
+        for sync in ("issues", "pulls"):
+            key = ScheduleKey("prod", "github", connection_id, sync)
+            store.ensure(key, DAY, started=True, first_run_at=T0)
+    store.ensure(ScheduleKey("prod", "linear", "c1", "issues"), DAY, started=True, first_run_at=T0)
+
+    listed = store.list("prod", "github", connection_ids=["c3", "c1"])
+
+    assert [(s.key.connection_id, s.key.sync_name) for s in listed] == [
+        ("c1", "issues"),
+        ("c1", "pulls"),
+        ("c3", "issues"),
+        ("c3", "pulls"),
+    ]
+    assert store.list("prod", "github", connection_ids=[]) == []

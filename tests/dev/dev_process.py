@@ -41,6 +41,13 @@ def edit(path: Path, old: str, new: str) -> None:
     save(path, text.replace(old, new, 1))
 
 
+def _hear_ctrl_c() -> None:
+    """In the child, before exec: SIGINT back to its default. A suite started in the
+    background by a non-interactive shell (``.ci/run &``) inherits SIGINT ignored, and
+    Python then leaves it ignored, so the Ctrl-C these tests send would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class DevProcess:
     """``nango-scripts dev ARGS`` in ``project``; its stdout parsed as JSON lines."""
 
@@ -52,6 +59,7 @@ class DevProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_hear_ctrl_c,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._errors: queue.Queue[str | None] = queue.Queue()

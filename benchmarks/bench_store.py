@@ -169,6 +169,8 @@ def fresh_target(backend: str, pg_url: str | None) -> Iterator[Target]:
 class Bare:
     """The bare minimum: the driver's executemany upsert, one transaction per batch."""
 
+    first_key: Any = ""  # below every id: where keyset pages start
+
     def __init__(self, target: Target, table: str = "bare") -> None:
         self.pg = target.backend == "postgres"
         if self.pg:
@@ -213,7 +215,8 @@ class Bare:
             self.conn.execute("COMMIT")
 
     def read_all(self, page: int) -> int:
-        count, last, loads = 0, "", json.loads
+        """Keyset pages on the page query's first column, ``json.loads`` of each row."""
+        count, last, loads = 0, self.first_key, json.loads
         while True:
             rows = self.conn.execute(self.page_sql, (1, last, page)).fetchall()
             for _, data in rows:
@@ -232,6 +235,8 @@ class BareStoreRow(Bare):
     transaction per batch, into the records table of a database made by the store's
     migrations and opened with its settings (so with its indexes and foreign key). Every
     row is written, its hash and seq computed before the clock; reads page by ``seq``."""
+
+    first_key = 0
 
     def __init__(self, target: Target) -> None:
         db = open_database(target.store_url, synchronous="FULL")
@@ -255,17 +260,6 @@ class BareStoreRow(Bare):
             f"SELECT seq, data FROM records WHERE scope_id = {mark} AND seq > {mark}"
             f" ORDER BY seq LIMIT {mark}"
         )
-
-    def read_all(self, page: int) -> int:
-        count, last, loads = 0, 0, json.loads
-        while True:
-            rows = self.conn.execute(self.page_sql, (1, last, page)).fetchall()
-            for _, data in rows:
-                loads(data)
-            count += len(rows)
-            if len(rows) < page:
-                return count
-            last = rows[-1][0]
 
 
 def store_read_all(store: SqlRecordStore, page: int) -> int:

@@ -361,8 +361,16 @@ class SqlRecordStore:
         self, db: Database, scope_id: int, prepared: Mapping[str, tuple[bytes, bytes]]
     ) -> dict[str, tuple[bytes, bytes]]:
         """The part of ``prepared`` whose stored record is missing, deleted or has another
-        hash. The database compares the hashes, so an unchanged record costs a key probe
-        and sends nothing back."""
+        hash, in the batch's order (seqs are drawn in it). The database compares the
+        hashes, so an unchanged record costs a key probe and sends nothing back."""
+        if db.dialect == "sqlite" and any("\x00" in rid for rid in prepared):
+            # SQLite's JSON functions cut a string at U+0000: compare here instead.
+            stored = self._existing(db, scope_id, list(prepared), "hash, deleted_at")
+            return {
+                rid: value
+                for rid, value in prepared.items()
+                if rid not in stored or stored[rid][2] is not None or stored[rid][1] != value[1]
+            }
         if db.dialect == "postgres":
             rows = db.query(
                 "SELECT w.id FROM unnest(?::text[], ?::bytea[]) AS w(id, hash)"
@@ -382,7 +390,9 @@ class SqlRecordStore:
                 " OR r.hash <> substr(?, w.key * ? + 1, ?)",
                 (orjson.dumps(list(prepared)), scope_id, digests, width, width),
             )
-        return {row[0]: prepared[row[0]] for row in rows}
+        # The join's output order is the plan's (PostgreSQL's hash join mixes it up).
+        found = {row[0] for row in rows}
+        return {rid: value for rid, value in prepared.items() if rid in found}
 
     def _insert_new(
         self,
@@ -419,21 +429,15 @@ class SqlRecordStore:
         written = dict.fromkeys(prepared, "ADDED")
         if inserted == len(items):
             return written
+        # The rare case (the last batch was mostly new, this one is not): look the
+        # batch's ids up (by IN lists: SQLite's JSON functions cut ids at U+0000).
         drawn = dict(zip(prepared, seqs, strict=True))
-        if db.dialect == "postgres":
-            rows = db.query(
-                "SELECT r.id FROM unnest(?::text[], ?::bigint[]) AS w(id, seq)"
-                " JOIN records r ON r.scope_id = ? AND r.id = w.id WHERE r.seq <> w.seq",
-                (list(drawn), list(drawn.values()), scope_id),
-            )
-        else:
-            # CROSS JOIN: SQLite then keeps json_each as the outer loop (key probes).
-            rows = db.query(
-                "SELECT w.key FROM json_each(?) AS w CROSS JOIN records AS r"
-                " ON r.scope_id = ? AND r.id = w.key WHERE r.seq <> w.value",
-                (orjson.dumps(drawn), scope_id),
-            )
-        existing = {row[0]: prepared[row[0]] for row in rows}
+        stored = self._existing(db, scope_id, list(prepared), "seq")
+        existing = {
+            rid: value
+            for rid, value in prepared.items()
+            if rid in stored and stored[rid][1] != drawn[rid]
+        }
         for rid in existing:
             del written[rid]
         # With the seqs drawn above: a batch's changes keep the batch's order in delta reads.

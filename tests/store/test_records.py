@@ -331,6 +331,45 @@ async def test_one_batch_of_new_unchanged_changed_and_deleted_records(
     assert await backend.count_records(SCOPE, "Issue") == {"live": 5, "deleted": 0}
 
 
+async def test_an_id_with_a_nul_character(backend: SqlRecordStore) -> None:
+    """SQLite's JSON functions cut a string at U+0000: such an id must still be found
+    again (else its change would be reported added and never written). PostgreSQL text
+    cannot hold U+0000: the batch is refused with a StoreError and nothing is stored."""
+    rid = "a\x00b"
+    if backend.dialect == "postgres":
+        with pytest.raises(StoreError):
+            await backend.save_records(SCOPE, "Issue", [Issue(id="ok"), Issue(id=rid)])
+        assert await backend.count_records(SCOPE, "Issue") == {"live": 0, "deleted": 0}
+        return
+    await backend.save_records(SCOPE, "Issue", [Issue(id="seed")])
+    first = await backend.save_records(SCOPE, "Issue", [Issue(id="n1"), Issue(id=rid, title="1")])
+    assert outcome(first) == {"added": ["n1", rid]}
+
+    second = await backend.save_records(
+        SCOPE, "Issue", [Issue(id="n2"), Issue(id="n3"), Issue(id=rid, title="2")]
+    )
+    assert outcome(second) == {"added": ["n2", "n3"], "updated": [rid]}
+    third = await backend.save_records(SCOPE, "Issue", [Issue(id=rid, title="2")])
+    assert outcome(third) == {"unchanged": [rid]}
+    assert [r["title"] for r in await read_all(backend) if r["id"] == rid] == ["2"]
+
+
+async def test_a_batch_keeps_its_order_whatever_the_join_plan(backend: SqlRecordStore) -> None:
+    """The lookup's join may return rows in any order (on PostgreSQL a hash join does):
+    the changes still take seqs, so delta-read places, in the batch's order."""
+    await backend.save_records(SCOPE, "Issue", [Issue(id=f"r{i:04d}") for i in range(2000)])
+    stored = await read_all(backend, limit=10_000)
+    if backend.dialect == "postgres":
+        backend._w.execute("ANALYZE records")
+        backend._w.execute("SET enable_nestloop = off")
+        backend._w.execute("SET enable_mergejoin = off")
+    batch = ["r1500", "new1", "r0005", "new0", "r0999"]
+
+    await backend.save_records(SCOPE, "Issue", [Issue(id=i, title="x") for i in batch])
+
+    assert ids_of(await read_all(backend, cursor=last_cursor(stored))) == batch
+
+
 # -- partial updates -------------------------------------------------------------------------
 
 

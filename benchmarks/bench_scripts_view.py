@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import os
 import random
 import statistics
@@ -40,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from _databases import database
 
 from nango_scripts.engine import Service
 from nango_scripts.server import create_app
@@ -69,24 +69,6 @@ from bench.models import Row
 async def {name}(nango: NangoSync) -> None:
     await nango.batch_save([Row(id="1")], Row)
 """
-
-
-@contextlib.contextmanager
-def database(tmp: Path, postgres_url: str | None) -> Iterator[str]:
-    """A new empty database: a SQLite file in ``tmp``, or a schema of its own."""
-    if not postgres_url:
-        yield f"sqlite:///{tmp}/nango.db"
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in postgres_url else "?"
-            yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def make_service(root: Path, database_url: str, syncs: list[str]) -> Service:

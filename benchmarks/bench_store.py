@@ -57,7 +57,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +64,7 @@ from datetime import datetime
 from typing import Any
 
 import xxhash
+from _databases import postgres_schema
 from pydantic import BaseModel
 
 from nango_scripts.store import RecordScope, SqlRecordStore
@@ -135,10 +135,6 @@ def store_rows(narrow: list[NarrowRow], first_seq: int, now: str) -> list[StoreR
 # -- backends ---------------------------------------------------------------------------------
 
 
-def with_search_path(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
 @dataclass
 class Target:
     backend: str
@@ -153,17 +149,9 @@ def fresh_target(backend: str, pg_url: str | None) -> Iterator[Target]:
         with tempfile.TemporaryDirectory(prefix="bench_store_") as tmp:
             yield Target(backend, f"sqlite:///{tmp}/store.db", f"{tmp}/bare.db")
         return
-    import psycopg
-
     assert pg_url
-    schema = f"bench_store_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            url = with_search_path(pg_url, schema)
-            yield Target(backend, url, url)
-        finally:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(pg_url, "bench_store") as url:
+        yield Target(backend, url, url)
 
 
 class Bare:

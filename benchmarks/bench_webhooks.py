@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
 import math
 import os
@@ -38,9 +37,9 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
+
+from _databases import database
 
 from nango_scripts.engine import Service
 from nango_scripts.settings import load_settings
@@ -127,24 +126,6 @@ def make_project(root: Path, database_url: str, receiver: ReceiverProcess) -> Se
     service = Service.open(settings)
     service.connections.create("bench", "c1", {})
     return service
-
-
-@contextlib.contextmanager
-def database(tmp: Path, postgres_url: str | None) -> Iterator[str]:
-    """A new empty database: a SQLite file in ``tmp``, or a schema of its own."""
-    if not postgres_url:
-        yield f"sqlite:///{tmp}/nango.db"
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in postgres_url else "?"
-            yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def percentile(values: list[float], fraction: float) -> float:

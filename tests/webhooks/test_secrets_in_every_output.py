@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fakeapi import FakeApi
-from webhook_receiver import Receiver, free_port
+from serve_process import start_serve, stop_serve, until
+from webhook_receiver import Receiver
 
 from nango_scripts.settings import load_settings
 from nango_scripts.store import ConnectionStore
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
 SECRET_KEY = "sk_planted_service_key_81f3"
 ACCESS_TOKEN = "at_planted_access_token_5c2e"
 REFRESH_TOKEN = "rt_planted_refresh_token_9d04"
@@ -52,14 +47,6 @@ async def leaky(nango: NangoSync) -> None:
     await nango.get("/echo", params={"t": secrets.get("access_token") or secrets.get("apiKey")})
     raise RuntimeError(f"failing with {secrets}")
 """
-
-
-def until(condition: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_no_planted_secret_in_webhooks_logs_or_pages(tmp_path: Path, fake_api: FakeApi) -> None:
@@ -94,28 +81,11 @@ def test_no_planted_secret_in_webhooks_logs_or_pages(tmp_path: Path, fake_api: F
                 {"type": "OAUTH2", "access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN},
             )
             connections.create("keyed", "c2", {"type": "API_KEY", "apiKey": API_KEY})
-        port = free_port()
         log = tmp_path / "serve.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(CONSOLE_SCRIPT), "serve", "--port", str(port)],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-            )
+        process, port = start_serve(env, log, timeout_s=30)
         base = f"http://127.0.0.1:{port}"
         api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {SECRET_KEY}"})
         try:
-
-            def healthy() -> bool:
-                assert process.poll() is None, log.read_text()
-                try:
-                    return api.get("/health").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            until(healthy, "serve to start")
             for integration, connection in (("oauthy", "c1"), ("keyed", "c2")):
                 answer = api.post(
                     "/sync/trigger",
@@ -135,7 +105,7 @@ def test_no_planted_secret_in_webhooks_logs_or_pages(tmp_path: Path, fake_api: F
                 return len(runs) == 2 and all(o["state"] == "failed" for o in runs)
 
             operations: list[dict[str, Any]] = []
-            until(both_runs_failed, "both runs to be recorded as failed")
+            until(both_runs_failed, "both runs to be recorded as failed", 30)
             details = [api.get(f"/logs/{o['id']}").text for o in operations]
             statuses = [
                 api.get(
@@ -153,12 +123,7 @@ def test_no_planted_secret_in_webhooks_logs_or_pages(tmp_path: Path, fake_api: F
             page.close()
         finally:
             api.close()
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_serve(process)
 
         bodies = [d.body.decode() for d in receiver.all()]
         failures = [d.json() for d in receiver.all() if d.json().get("success") is False]

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from webhook_receiver import Receiver, free_port
+from serve_process import start_serve, stop_serve, until
+from webhook_receiver import Receiver
 
 from nango_scripts.settings import load_settings
 from nango_scripts.store import ConnectionStore, OutboxItem, WebhookOutbox
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
 SECRET = "sk_test_override"
 
 TICKER = """
@@ -41,14 +37,6 @@ class Tick(BaseModel):
 async def ticker(nango: NangoSync) -> None:
     await nango.batch_save([Tick(id="t", at=time.time_ns())], Tick)
 """
-
-
-def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Serve:
@@ -73,38 +61,17 @@ class Serve:
         self.settings = load_settings(root, self.env)
         with ConnectionStore.open(self.settings) as connections:
             connections.create("fake", "c1", {})
-        self.port = free_port()
         self.log = tmp_path / "serve.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [str(CONSOLE_SCRIPT), "serve", "--port", str(self.port)],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-            )
+        self.process, self.port = start_serve(self.env, self.log)
         self.http = httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}",
             headers={"Authorization": f"Bearer {SECRET}"},
             timeout=10,
         )
-        until(self._healthy, "serve to start")
-
-    def _healthy(self) -> bool:
-        assert self.process.poll() is None, f"serve exited:\n{self.log.read_text()}"
-        try:
-            return self.http.get("/health").status_code == 200
-        except httpx.TransportError:
-            return False
 
     def stop(self) -> None:
         self.http.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_serve(self.process)
 
     def outbox(self) -> list[OutboxItem]:
         with WebhookOutbox.open(self.settings.database_url) as outbox:

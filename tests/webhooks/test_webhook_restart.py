@@ -8,19 +8,15 @@ import base64
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+from serve_process import CONSOLE_SCRIPT, start_serve, until
 from webhook_receiver import Receiver, free_port
 
 from nango_scripts.settings import load_settings
 from nango_scripts.store import ConnectionStore, OutboxItem, WebhookOutbox
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
 SECRET = "sk_test_restart"
 
 TICKER = """
@@ -72,36 +68,6 @@ def outbox_rows(env: dict[str, str]) -> list[OutboxItem]:
         return outbox.items()
 
 
-def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "serve", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-        )
-
-    def healthy() -> bool:
-        assert process.poll() is None, f"serve exited:\n{log.read_text()}"
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    until(healthy, "serve to start")
-    return process, port
-
-
 def kill(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -126,14 +92,14 @@ def test_a_receiver_down_across_run_and_a_killed_serve_gets_every_delivery(
         assert "webhooks: 0 delivered, 1 not accepted yet" in done.stderr, done.stderr
     assert [r.attempts for r in outbox_rows(env)] == [1, 1]
     # serve runs the sync (auto_start) and retries, still into the void, then dies
-    first, _ = serve(env, log)
+    first, _ = start_serve(env, log)
     until(lambda: len(outbox_rows(env)) == 3, "the scheduled run's webhook")
     until(lambda: min(r.attempts for r in outbox_rows(env)) >= 3, "a few retries")
     kill(first)
     assert {r.status for r in outbox_rows(env)} == {"pending"}
     # the receiver comes back; so does serve: everything arrives
     with Receiver(hook_port) as receiver:
-        second, _ = serve(env, log)
+        second, _ = start_serve(env, log)
         try:
             receiver.wait_for(3, timeout_s=20)
             until(lambda: {r.status for r in outbox_rows(env)} == {"delivered"}, "all delivered")
@@ -151,7 +117,7 @@ def test_serve_killed_in_the_middle_of_a_post_sends_it_again(tmp_path: Path) -> 
     log = tmp_path / "serve.log"
     hanging = Receiver(hook_port, delay_s=5).start()
     try:
-        first, _ = serve(env, log)
+        first, _ = start_serve(env, log)
         until(lambda: len(hanging.arrivals) == 1, "the POST to arrive")
         kill(first)  # the POST is in flight: no answer was recorded
     finally:
@@ -159,7 +125,7 @@ def test_serve_killed_in_the_middle_of_a_post_sends_it_again(tmp_path: Path) -> 
     [row] = outbox_rows(env)
     assert (row.status, row.attempts) == ("pending", 1)
     with Receiver(hook_port) as receiver:
-        second, _ = serve(env, log)
+        second, _ = start_serve(env, log)
         try:
             # due again when the claim's lease ends (timeout + a margin)
             receiver.wait_for(1, timeout_s=30)

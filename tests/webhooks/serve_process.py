@@ -1,0 +1,66 @@
+"""`nango-scripts serve` as a subprocess for the webhook tests: start it, wait until it
+answers /health, stop it; and a polling wait."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from webhook_receiver import free_port
+
+__all__ = ["CONSOLE_SCRIPT", "start_serve", "stop_serve", "until"]
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
+
+
+def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def start_serve(
+    env: dict[str, str], log: Path, *, timeout_s: float = 20
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Serve on a free port, its output appended to ``log``; returns once it is healthy
+    (or stops it and fails the test, with the log if it exited)."""
+    port = free_port()
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "serve", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+
+    def healthy() -> bool:
+        assert process.poll() is None, f"serve exited:\n{log.read_text()}"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        until(healthy, "serve to start", timeout_s)
+    except BaseException:
+        stop_serve(process)  # not left running when it never became healthy
+        raise
+    return process, port
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and a kill if it has not exited 20 s later."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

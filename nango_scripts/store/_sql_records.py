@@ -108,6 +108,24 @@ def _insert_new_sql(rows: int) -> str:
     return f"{_INSERT_COLUMNS}{values} ON CONFLICT (scope_id, id) DO NOTHING"
 
 
+def _record_rows(
+    scope_id: int,
+    prepared: Mapping[str, tuple[bytes, bytes]],
+    seqs: Mapping[str, int],
+    now: str,
+) -> list[tuple[Any, ...]]:
+    """The records table's row of each prepared record, for the inserts and upserts."""
+    return [
+        (scope_id, rid, seqs[rid], digest, canonical.decode(), now, now)
+        for rid, (canonical, digest) in prepared.items()
+    ]
+
+
+def _flat(rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """One multi-row statement's parameters."""
+    return [value for row in rows for value in row]
+
+
 @functools.cache
 def _upsert_sql(rows: int) -> str:
     # In DO UPDATE, "records.x" is the stored row and "excluded.x" the new one. The
@@ -269,6 +287,10 @@ class SqlRecordStore:
         last = int(row[0])
         return list(range(last - count + 1, last + 1))
 
+    def _draw_seqs(self, prepared: Mapping[str, Any]) -> dict[str, int]:
+        """A new ``seq`` for each id, in the batch's order."""
+        return dict(zip(prepared, self._next_seqs(len(prepared)), strict=True))
+
     def _existing(
         self, db: Database, scope_id: int, ids: Sequence[str], columns: str
     ) -> dict[str, Any]:
@@ -407,31 +429,21 @@ class SqlRecordStore:
         A row this call inserted carries the ``seq`` it drew, which no other row has;
         a stored row with another ``seq`` under one of the batch's ids was there before.
         """
-        seqs = self._next_seqs(len(prepared))
-        items = list(prepared.items())
-        inserted = 0
+        drawn = self._draw_seqs(prepared)
+        rows = _record_rows(scope_id, prepared, drawn, now)
         if db.dialect == "postgres":
             # psycopg pipelines executemany: faster there than one statement of many rows.
-            inserted = db.executemany(
-                _insert_new_sql(1),
-                [
-                    (scope_id, rid, seq, digest, canonical.decode(), now, now)
-                    for (rid, (canonical, digest)), seq in zip(items, seqs, strict=True)
-                ],
-            )
+            inserted = db.executemany(_insert_new_sql(1), rows)
         else:
-            for start in range(0, len(items), _UPSERT_ROWS):
-                chunk = items[start : start + _UPSERT_ROWS]
-                params: list[Any] = []
-                for (rid, (canonical, digest)), seq in zip(chunk, seqs[start:], strict=False):
-                    params += (scope_id, rid, seq, digest, canonical.decode(), now, now)
-                inserted += db.execute(_insert_new_sql(len(chunk)), params).rowcount
+            inserted = sum(
+                db.execute(_insert_new_sql(len(chunk)), _flat(chunk)).rowcount
+                for chunk in _chunks(rows, _UPSERT_ROWS)
+            )
         written = dict.fromkeys(prepared, "ADDED")
-        if inserted == len(items):
+        if inserted == len(rows):
             return written
         # The rare case (the last batch was mostly new, this one is not): look the
         # batch's ids up (by IN lists: SQLite's JSON functions cut ids at U+0000).
-        drawn = dict(zip(prepared, seqs, strict=True))
         stored = self._existing(db, scope_id, list(prepared), "seq")
         existing = {
             rid: value
@@ -459,14 +471,10 @@ class SqlRecordStore:
         unchanged one leaves a gap, which delta reads never notice (they only need
         ``seq`` to grow with every change).
         """
-        seqs = iter(self._next_seqs(len(prepared)) if drawn is None else [])
+        seqs = self._draw_seqs(prepared) if drawn is None else drawn
         written: dict[str, str] = {}
-        for chunk in _chunks(list(prepared.items()), _UPSERT_ROWS):
-            params: list[Any] = []
-            for rid, (canonical, digest) in chunk:
-                seq = next(seqs) if drawn is None else drawn[rid]
-                params += (scope_id, rid, seq, digest, canonical.decode(), now, now)
-            rows = db.query(_upsert_sql(len(chunk)), params)
+        for chunk in _chunks(_record_rows(scope_id, prepared, seqs, now), _UPSERT_ROWS):
+            rows = db.query(_upsert_sql(len(chunk)), _flat(chunk))
             written.update((row[0], row[1]) for row in rows)
         return written
 

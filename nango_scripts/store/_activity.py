@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 from nango_scripts.errors import RecordQueryError
 from nango_scripts.store._canonical import parse_timestamp, timestamp
+from nango_scripts.store._db import placeholders
 from nango_scripts.store._sqlite import TableStore
 
 __all__ = [
@@ -340,7 +341,7 @@ class ActivityStore(TableStore):
                 chosen = list(dict.fromkeys(values))
                 if not chosen:
                     return OperationPage([], None)
-                where.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
+                where.append(f"{column} IN ({placeholders(len(chosen))})")
                 params.extend(chosen)
         for column, value in (
             ("integration_id", integration_id),

@@ -56,6 +56,11 @@ def _pg_row_factory(cursor: Any) -> Any:
     return make
 
 
+def placeholders(count: int) -> str:
+    """``?, ?, ...``: one parameter mark each, for ``IN (...)``."""
+    return ", ".join("?" * count)
+
+
 class Database:
     """A connection in autocommit mode; ``transaction()`` groups statements."""
 

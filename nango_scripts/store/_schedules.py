@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
+from nango_scripts.store._db import placeholders
 from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
@@ -157,7 +158,7 @@ class ScheduleStore(TableStore):
         if connection_ids is not None:
             if not connection_ids:
                 return []
-            where.append(f"connection_id IN ({', '.join('?' * len(connection_ids))})")
+            where.append(f"connection_id IN ({placeholders(len(connection_ids))})")
             params.extend(connection_ids)
         with self._db.lock:
             rows = self._db.query(

@@ -34,7 +34,7 @@ from nango_scripts.store._canonical import (
     record_hasher,
     timestamp,
 )
-from nango_scripts.store._db import Database, store_errors
+from nango_scripts.store._db import Database, placeholders, store_errors
 from nango_scripts.store._outbox import OutboxEntry, insert_outbox
 from nango_scripts.store._record_json import JsonRecordPage, record_json
 from nango_scripts.store._records import (
@@ -88,10 +88,6 @@ def _store_errors(
 
     functools.update_wrapper(guarded, method)
     return guarded
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
 
 
 _INSERT_COLUMNS = (
@@ -307,7 +303,7 @@ class SqlRecordStore:
             return {row[0]: row for row in rows}
         for chunk in _chunks(ids):
             rows = db.query(
-                f"SELECT id, {columns} FROM records WHERE scope_id = ? AND id IN ({_marks(len(chunk))})",
+                f"SELECT id, {columns} FROM records WHERE scope_id = ? AND id IN ({placeholders(len(chunk))})",
                 (scope_id, *chunk),
             )
             for row in rows:
@@ -909,7 +905,7 @@ class SqlRecordStore:
             params.append(timestamp(parse_timestamp(modified_after)))
         actions = _parse_filter(filter)
         if actions is not None:
-            where.append(f"last_action IN ({_marks(len(actions))})")
+            where.append(f"last_action IN ({placeholders(len(actions))})")
             params.extend(actions)
         if ids is not None:
             wanted = [str(i) for i in ids]
@@ -917,7 +913,7 @@ class SqlRecordStore:
                 raise RecordQueryError(f"ids: at most {MAX_IDS} per request, not {len(wanted)}.")
             if not wanted:
                 return key, [], None
-            where.append(f"id IN ({_marks(len(wanted))})")
+            where.append(f"id IN ({placeholders(len(wanted))})")
             params.extend(wanted)
         with self._r.lock:
             scope_id = self._scope_id(self._r, scope, model, create=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from nango_scripts.testing import Recording, Replay
 
 _SHOWN_PER_LIST = 20
+_VARIANT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @click.command("dryrun")
@@ -40,6 +42,18 @@ _SHOWN_PER_LIST = 20
     is_flag=True,
     help="Run from the recorded cassette: no network, no credentials, no stored connection.",
 )
+@click.option(
+    "--variant",
+    metavar="NAME",
+    help="With --save-responses or --replay: a second cassette of the script, "
+    "NAME@VARIANT.yaml (a later run, an API error...).",
+)
+@click.option(
+    "--expect-failure",
+    is_flag=True,
+    help="With --save-responses: keep the recording only if the run fails; its snapshot "
+    "holds the error, which the replay must give again.",
+)
 @click.option("--validate", is_flag=True, help="Fail the run on the first invalid record.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.pass_context
@@ -53,6 +67,8 @@ def dryrun_cmd(
     last_sync_date: str | None,
     save_responses: bool,
     replay: bool,
+    variant: str | None,
+    expect_failure: bool,
     validate: bool,
     as_json: bool,
 ) -> None:
@@ -66,6 +82,15 @@ def dryrun_cmd(
             "--save-responses and --replay cannot be used together: record with "
             "--save-responses, then replay with --replay."
         )
+    if variant is not None and not (save_responses or replay):
+        raise click.UsageError("--variant goes with --save-responses or --replay.")
+    if variant is not None and not _VARIANT.fullmatch(variant):
+        raise click.BadParameter(
+            "letters, digits, '-' and '_' only (it becomes part of a file name)",
+            param_hint="--variant",
+        )
+    if expect_failure and not save_responses:
+        raise click.UsageError("--expect-failure goes with --save-responses.")
     raw_input = parse_json_option(input_, "--input")
     raw_metadata = parse_json_option(metadata, "--metadata")
     if raw_metadata is not None and not isinstance(raw_metadata, dict):
@@ -80,7 +105,7 @@ def dryrun_cmd(
         from nango_scripts.testing import Replay
 
         found = find_project_script(project_option(ctx), name, integration=integration)
-        replayer = Replay(found, connection_id=connection_id)
+        replayer = Replay(found, connection_id=connection_id, variant=variant)
         spec, other_errors = found.spec, list(found.other_errors)
     else:
         runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
@@ -117,7 +142,9 @@ def dryrun_cmd(
             if save_responses:
                 from nango_scripts.testing import record_dryrun
 
-                recording = asyncio.run(record_dryrun(runner, **options))
+                recording = asyncio.run(
+                    record_dryrun(runner, **options, variant=variant, expect_failure=expect_failure)
+                )
                 result = recording.result
             else:
                 result = asyncio.run(runner.run(**options))
@@ -136,7 +163,9 @@ def dryrun_cmd(
     else:
         _print_human(result, records)
     if recording is not None:
-        _print_recording(recording)
+        _print_recording(recording, expect_failure)
+        if expect_failure:
+            sys.exit(0 if recording.cassette is not None else 1)
     if result.error is not None:
         if result.error.traceback and (ctx.find_root().obj or {}).get("debug"):
             click.echo(result.error.traceback.rstrip(), err=True)
@@ -145,10 +174,12 @@ def dryrun_cmd(
         sys.exit(2 if result.error.type == "invalid_input" else 1)
 
 
-def _print_recording(recording: Recording) -> None:
+def _print_recording(recording: Recording, expect_failure: bool) -> None:
     if recording.cassette is None or recording.snapshot is None:
+        outcome = "succeeded, and a failure was expected" if expect_failure else "failed"
         click.echo(
-            "Responses not saved: the run failed (the previous cassette and snapshot are kept).",
+            f"Responses not saved: the run {outcome} (the previous cassette and snapshot "
+            "are kept).",
             err=True,
         )
         return

@@ -48,17 +48,22 @@ async def record_dryrun(
     last_sync_date: datetime | None = None,
     strict_validation: bool = False,
     on_log: Callable[[LogRecord], None] | None = None,
+    variant: str | None = None,
+    expect_failure: bool = False,
 ) -> Recording:
     """Run ``runner`` once against the real API, recording every exchange.
 
     After a successful run the scrubbed cassette and snapshot replace the script's
     previous ones (a failed run leaves them alone), and the new cassette is replayed once
-    to check that it gives the snapshot back.
+    to check that it gives the snapshot back. ``variant`` records a second cassette of the
+    script (``<script>@<variant>.yaml``: a later run, an API error). With
+    ``expect_failure`` it is the other way round: only a failed run is kept, and its
+    snapshot holds the error the replay must give again.
     """
     spec, settings = runner.spec, runner.settings
     assert spec.integration is not None
-    final = cassette_path(settings.project_dir, spec.integration, spec.name)
-    snapshot = snapshot_path(settings.project_dir, spec.integration, spec.name)
+    final = cassette_path(settings.project_dir, spec.integration, spec.name, variant)
+    snapshot = snapshot_path(settings.project_dir, spec.integration, spec.name, variant)
     partial = final.with_name(f".{final.name}.partial")
     scrubber = Scrubber(runner.provider, runner.connection.credentials)
     partial.unlink(missing_ok=True)
@@ -73,7 +78,8 @@ async def record_dryrun(
                 transport=RecordingTransport(cassette),
             )
             requests = len(cassette)
-            if result.success:
+            keep = result.success != expect_failure
+            if keep:
                 recorded = RecordedRun(
                     connection_id=runner.connection.connection_id,
                     credentials=placeholder_credentials(runner.connection.credentials),
@@ -83,15 +89,17 @@ async def record_dryrun(
                 )
                 # Scrubbed last: by now every token the run was handed is known.
                 cassette.store_recorded_run(scrubber.data(_plain(recorded.to_json())))
-        if not result.success:
+        if not keep:
             return Recording(result, requests, None, None)
-        document = scrubber.data(snapshot_document(result, runner.records()))
+        document = scrubber.data(
+            snapshot_document(result, runner.records(), with_error=expect_failure)
+        )
         partial.replace(final)
         write_snapshot(snapshot, document)
     finally:
         partial.unlink(missing_ok=True)
     found = FoundScript(settings, spec, runner.provider, tuple(runner.other_errors))
-    problem = await _replay_problem(found, document)
+    problem = await _replay_problem(found, document, variant)
     return Recording(result, requests, final, snapshot, problem)
 
 
@@ -105,15 +113,15 @@ def _jsonable(value: Any) -> Any:
     return dump(mode="json") if callable(dump) else str(value)
 
 
-async def _replay_problem(found: FoundScript, document: Any) -> str | None:
+async def _replay_problem(found: FoundScript, document: Any, variant: str | None) -> str | None:
     """Why replaying the new cassette does not give ``document`` back, or None."""
     # The script runs a second time: what it prints is not news.
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            replayed = await Replay(found).run()
+            replayed = await Replay(found, variant=variant).run()
         except CassetteError as exc:
             return exc.message
-    if replayed.result.error is not None:
+    if replayed.result.error is not None and "error" not in document:
         return f"the replay failed: {replayed.result.error.message}"
     diff = snapshot_diff(document, replayed.outputs)
     if diff is None:

@@ -77,18 +77,26 @@ class RecordedRun:
 class Replay:
     """One script, ready to run from its cassette as often as wanted."""
 
-    def __init__(self, found: FoundScript, *, connection_id: str | None = None) -> None:
+    def __init__(
+        self,
+        found: FoundScript,
+        *,
+        connection_id: str | None = None,
+        variant: str | None = None,
+    ) -> None:
         spec = found.spec
         assert spec.integration is not None
         self.found = found
         self.connection_id = connection_id
-        self.path = cassette_path(found.settings.project_dir, spec.integration, spec.name)
+        self.variant = variant
+        self.path = cassette_path(found.settings.project_dir, spec.integration, spec.name, variant)
         if not self.path.is_file():
+            flag = f" --variant {variant}" if variant else ""
             raise CassetteError(
                 f'script "{spec.name}" of integration "{spec.integration}" has no cassette: '
                 f"{self.path} does not exist.",
                 hint=f"Record it with `nango-scripts dryrun {spec.name} CONNECTION_ID "
-                "--save-responses`.",
+                f"--save-responses{flag}`.",
             )
 
     @property
@@ -135,7 +143,7 @@ class Replay:
             )
         if transport.misses:
             raise transport.misses[0]
-        return ScriptRun(result, snapshot_document(result, runner.records()))
+        return ScriptRun(result, snapshot_document(result, runner.records(), with_error=True))
 
 
 def _stand_in(found: FoundScript, connection_id: str, recorded: RecordedRun) -> Connection:
@@ -162,6 +170,7 @@ async def run_script_from_cassette(
     metadata: Mapping[str, Any] | None = None,
     last_sync_date: datetime | None = None,
     on_log: Callable[[LogRecord], None] | None = None,
+    variant: str | None = None,
 ) -> ScriptRun:
     """Load the project afresh and run script ``name`` from its cassette, network closed.
 
@@ -172,6 +181,6 @@ async def run_script_from_cassette(
     whatever else goes wrong in the script is in ``result.error``.
     """
     found = find_project_script(project, name, integration=integration)
-    return await Replay(found).run(
+    return await Replay(found, variant=variant).run(
         input=input, metadata=metadata, last_sync_date=last_sync_date, on_log=on_log
     )

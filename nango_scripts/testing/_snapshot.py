@@ -1,7 +1,9 @@
 """Snapshots: a run's outputs as one JSON document, written, read and compared.
 
 The document is exactly ``dryrun --json``'s shape without ``error``:
-``{"script", "models": {Model: {"saved", "updated", "deleted"}}, "output"}``.
+``{"script", "models": {Model: {"saved", "updated", "deleted"}}, "output"}``. A recording
+of an expected failure (``dryrun --save-responses --expect-failure``) adds
+``"error": {"type", "message"}``: the replay must fail the same way.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ __all__ = [
 ]
 
 
-def snapshot_document(result: RunResult, records: Mapping[str, Any]) -> dict[str, Any]:
-    """The outputs of a run as plain JSON data (dates and the like as strings)."""
+def snapshot_document(
+    result: RunResult, records: Mapping[str, Any], *, with_error: bool = False
+) -> dict[str, Any]:
+    """The outputs of a run as plain JSON data (dates and the like as strings); with
+    ``with_error``, the run's error too (when it failed)."""
     document = {"script": result.script, "models": dict(records), "output": result.output}
+    if with_error and result.error is not None:
+        document["error"] = {"type": result.error.type, "message": result.error.message}
     loaded: dict[str, Any] = json.loads(json.dumps(document, default=str))
     return loaded
 

@@ -96,7 +96,8 @@ class SnapshotItem(pytest.Item):
     def __init__(self, *, integration: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.integration = integration
-        self.script = self.path.stem
+        self.script, _, variant = self.path.stem.partition("@")
+        self.variant = variant or None
 
     def runtest(self) -> None:
         import asyncio
@@ -106,15 +107,20 @@ class SnapshotItem(pytest.Item):
         project = self.path.parent.parent.parent.parent
         expected = load_snapshot(self.path)
         run = asyncio.run(
-            run_script_from_cassette(project, self.script, integration=self.integration)
+            run_script_from_cassette(
+                project, self.script, integration=self.integration, variant=self.variant
+            )
         )
         where = self.path.relative_to(project).as_posix()
+        flags = f" --variant {self.variant}" if self.variant else ""
+        if isinstance(expected, dict) and "error" in expected:
+            flags += " --expect-failure"
         update = (
             f"If the new outputs are right, record again: nango-scripts dryrun {self.script} "
-            "CONNECTION_ID --save-responses"
+            f"CONNECTION_ID --save-responses{flags}"
         )
         error = run.result.error
-        if error is not None:
+        if error is not None and not (isinstance(expected, dict) and "error" in expected):
             logs = "\n".join(f"  [{r.level}] {r.message}" for r in run.result.logs[-20:])
             raise SnapshotMismatch(
                 f"{self.integration}/{self.script} failed when replayed from its cassette: "

@@ -5,6 +5,8 @@
     +-- ScriptDefinitionError         a @sync/@action misuse, raised at import time (exit 1)
     +-- ProjectError                  a project folder that cannot be loaded (exit 1)
     |   +-- ScriptNotFoundError       no script by that name (exit 2)
+    |       +-- TemplateError         a template that is not there or not for that
+    |                                 integration's provider (exit 2)
     +-- ConnectionNotFoundError       no such connection (exit 2)
     +-- CredentialsError              credentials missing or undecryptable (exit 1)
     |   +-- InvalidCredentialsError   credentials given in the wrong shape (exit 2)
@@ -45,6 +47,7 @@ __all__ = [
     "ScriptNotFoundError",
     "ScriptRunError",
     "StoreError",
+    "TemplateError",
 ]
 
 
@@ -81,6 +84,10 @@ class ProjectError(NangoScriptsError):
 
 
 class ScriptNotFoundError(ProjectError):
+    exit_code = 2
+
+
+class TemplateError(ScriptNotFoundError):
     exit_code = 2
 
 

@@ -97,6 +97,11 @@ class Settings:
     """The ``nango.toml`` that was read, or None when the project has none."""
     activity_retention_days: int = 30
     """Operations of the Activity log older than this are pruned (0: kept for ever)."""
+    integration_templates: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Integration id -> templates enabled in nango.toml (``templates = [...]``); the
+    database may enable more (docs/templates.md)."""
 
     @property
     def state_dir(self) -> Path:
@@ -146,6 +151,7 @@ def load_settings(
         project_dir=project,
         database_url=database_url,
         integrations=_integrations(data, env, where),
+        integration_templates=_templates(data, where),
         secret_key=_env(env, "NANGO_SECRET_KEY"),
         encryption_key=_env(env, "NANGO_ENCRYPTION_KEY"),
         webhooks=_webhooks(_table(data, "webhooks", where), env, where),
@@ -368,7 +374,7 @@ def _integrations(
                 )
             if not isinstance(section, Mapping):
                 raise _ConfigError(f"[integrations.{integration_id}] must be a table.")
-            section = dict(section)
+            section = {k: v for k, v in section.items() if k != "templates"}
             base_url = _env(env, integration_base_url_var(integration_id))
             if base_url is not None:
                 section["base_url"] = base_url
@@ -378,3 +384,19 @@ def _integrations(
     except _ConfigError as exc:
         raise _ConfigError(f"{where}: {exc.message}", hint=exc.hint) from exc
     return MappingProxyType(resolved)
+
+
+def _templates(data: Mapping[str, Any], where: str) -> Mapping[str, tuple[str, ...]]:
+    """``templates = ["issues", ...]`` of each ``[integrations.<id>]`` table."""
+    enabled: dict[str, tuple[str, ...]] = {}
+    for integration_id, section in _table(data, "integrations", where).items():
+        names = section.get("templates") if isinstance(section, Mapping) else None
+        if names is None:
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise _ConfigError(
+                f"{where}: [integrations.{integration_id}] templates must be a list of "
+                'template names, e.g. templates = ["issues", "pull-requests"].'
+            )
+        enabled[integration_id] = tuple(dict.fromkeys(names))
+    return MappingProxyType(enabled)

@@ -34,11 +34,20 @@ def test_mypy_strict_is_clean() -> None:
 
 
 def test_ruff_lint_is_clean() -> None:
-    _run(_tool("ruff"), "check", "nango_scripts", "tests", "benchmarks", "examples")
+    _run(_tool("ruff"), "check", "nango_scripts", "tests", "benchmarks", "examples", "templates")
 
 
 def test_ruff_format_is_clean() -> None:
-    _run(_tool("ruff"), "format", "--check", "nango_scripts", "tests", "benchmarks", "examples")
+    _run(
+        _tool("ruff"),
+        "format",
+        "--check",
+        "nango_scripts",
+        "tests",
+        "benchmarks",
+        "examples",
+        "templates",
+    )
 
 
 def test_imports_point_down_only() -> None:

@@ -42,6 +42,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "nango_scripts.cli.serve:serve_cmd",
         "The service: API, scheduler, webhooks, activity page.",
     ),
+    "templates": (
+        "nango_scripts.cli.templates:templates_group",
+        "The template library: list, show, enable, disable, clone, check, package.",
+    ),
     "connections": (
         "nango_scripts.cli.connections:connections_group",
         "Create, list and delete connections in the local database.",

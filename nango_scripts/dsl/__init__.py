@@ -6,16 +6,35 @@ from __future__ import annotations
 from nango_scripts.dsl._decorators import action, sync
 from nango_scripts.dsl._frequency import FrequencyError, parse_frequency
 from nango_scripts.dsl._loader import Project, load_project
-from nango_scripts.dsl._spec import ActionSpec, ScriptSpec, SyncSpec
+from nango_scripts.dsl._packs import (
+    BUILTIN_PACK,
+    ENTRY_POINT_GROUP,
+    Pack,
+    TemplateLibrary,
+    discover_packs,
+    load_library,
+    load_pack,
+    reset_library_cache,
+)
+from nango_scripts.dsl._spec import ActionSpec, ScriptSpec, SyncSpec, TemplateRef
 
 __all__ = [
+    "BUILTIN_PACK",
+    "ENTRY_POINT_GROUP",
     "ActionSpec",
     "FrequencyError",
+    "Pack",
     "Project",
     "ScriptSpec",
     "SyncSpec",
+    "TemplateLibrary",
+    "TemplateRef",
     "action",
+    "discover_packs",
+    "load_library",
+    "load_pack",
     "load_project",
     "parse_frequency",
+    "reset_library_cache",
     "sync",
 ]

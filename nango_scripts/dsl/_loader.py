@@ -45,6 +45,7 @@ from nango_scripts.errors import ProjectError, ScriptDefinitionError, ScriptNotF
 __all__ = ["ROOT_PACKAGE", "Project", "load_project"]
 
 ROOT_PACKAGE = "nango_project"
+PACKS_PACKAGE = "nango_template_packs"
 _SCRIPT_FOLDERS = ("syncs", "actions")
 _SKIPPED_FOLDERS = frozenset(
     {"tests", "node_modules", "venv", "env", "build", "dist", "site-packages", "__pycache__"}
@@ -190,18 +191,18 @@ def _walk(folder: Path) -> list[Path]:
     return files
 
 
-def _module_name(root: Path, file: Path) -> str:
+def _module_name(root: Path, file: Path, package: str = ROOT_PACKAGE) -> str:
     parts = list(file.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join((ROOT_PACKAGE, *parts))
+    return ".".join((package, *parts))
 
 
 # --------------------------------------------------------------------------- importing
 
 
 def _import_scripts(
-    root: Path, integrations: Sequence[str]
+    root: Path, integrations: Sequence[str], package: str = ROOT_PACKAGE
 ) -> tuple[list[ScriptSpec], list[LoadError], list[Path]]:
     scripts: list[ScriptSpec] = []
     broken_files: list[Path] = []
@@ -219,7 +220,7 @@ def _import_scripts(
                 broken_files.append(file)
                 continue
             try:
-                module = importlib.import_module(_module_name(root, file))
+                module = importlib.import_module(_module_name(root, file, package))
             except ScriptDefinitionError as exc:
                 failures.setdefault(str(exc), (exc, []))
                 broken_files.append(file)
@@ -303,11 +304,19 @@ def _place(spec: ScriptSpec) -> str:
 # --------------------------------------------------------------------------- import hook
 
 
-def _install_finder(root: Path, folders: Sequence[str]) -> None:
-    """Point the ``nango_project`` package at ``root``, dropping the previous load's modules."""
+def _the_finder() -> _ProjectFinder:
     global _finder
     if _finder is None:
         _finder = _ProjectFinder()
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+    return _finder
+
+
+def _install_finder(root: Path, folders: Sequence[str]) -> None:
+    """Point the ``nango_project`` package at ``root``, dropping the previous load's modules."""
+    _the_finder()
+    assert _finder is not None
     stale = [
         name
         for name, module in list(sys.modules.items())
@@ -322,8 +331,6 @@ def _install_finder(root: Path, folders: Sequence[str]) -> None:
         for folder in folders
         if folder.isidentifier() and not keyword.iskeyword(folder)
     }
-    if _finder not in sys.meta_path:
-        sys.meta_path.insert(0, _finder)
 
 
 def _is_project_module_name(name: str) -> bool:
@@ -337,6 +344,9 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
         self.root: Path | None = None
         self.aliases: dict[str, str] = {}
         """Importable integration name -> its canonical package (``nango_project.github``)."""
+        self.packs: dict[str, Path] = {}
+        """Template packs: package name (``nango_template_packs.builtin``) -> its folder.
+        Their modules are imported once per process and kept across project reloads."""
 
     def find_spec(
         self,
@@ -344,6 +354,8 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: types.ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == PACKS_PACKAGE or fullname.startswith(PACKS_PACKAGE + "."):
+            return self._pack_spec(fullname, path)
         root = self.root
         if root is None:
             return None
@@ -363,6 +375,18 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
             return None
         target_name = f"{canonical_top}.{rest}" if dot else canonical_top
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(target_name))
+
+    def _pack_spec(
+        self, fullname: str, path: Sequence[str] | None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == PACKS_PACKAGE:
+            spec = importlib.machinery.ModuleSpec(fullname, _FolderLoader(), is_package=True)
+            spec.submodule_search_locations = []
+            return spec
+        folder = self.packs.get(fullname)
+        if folder is not None:
+            return _folder_spec(fullname, folder)
+        return _file_spec(fullname, path or [])
 
     def _installed_elsewhere(self, fullname: str, root: Path) -> bool:
         """Whether another finder has a real package called ``fullname``, outside ``root``."""

@@ -10,6 +10,21 @@ from pydantic import BaseModel
 SyncType = Literal["full", "incremental"]
 
 
+@dataclass(frozen=True)
+class TemplateRef:
+    """Where a template comes from: set on the specs of a template pack, None for a project's
+    own scripts."""
+
+    pack: str
+    """The pack's name (its ``nango_scripts.templates`` entry point; ``builtin``)."""
+    version: str
+    """The version of the distribution that ships the pack."""
+    provider: str
+    """The provider folder of the pack (a catalogue name)."""
+    folder: Path
+    """That folder: ``<pack>/<provider>``, laid out like a project's integration folder."""
+
+
 @dataclass(frozen=True, eq=False)
 class SyncSpec:
     """What ``@sync`` turns a function into. Calling it calls the function."""
@@ -34,6 +49,9 @@ class SyncSpec:
     kind: Literal["sync"] = "sync"
     line: int | None = None
     """Line of the definition in ``source_file`` (its first decorator)."""
+    template: TemplateRef | None = None
+    """Set when the script comes from a template pack (``integration`` is then the
+    integration it is enabled for, or the provider while it is only listed)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -66,6 +84,9 @@ class ActionSpec:
     kind: Literal["action"] = "action"
     line: int | None = None
     """Line of the definition in ``source_file`` (its first decorator)."""
+    template: TemplateRef | None = None
+    """Set when the script comes from a template pack (``integration`` is then the
+    integration it is enabled for, or the provider while it is only listed)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)

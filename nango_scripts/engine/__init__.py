@@ -18,6 +18,17 @@ from nango_scripts.engine._project import (
 from nango_scripts.engine._run_once import SyncRun
 from nango_scripts.engine._scheduler import RunFinished, Scheduler
 from nango_scripts.engine._service import Service
+from nango_scripts.engine._templates import (
+    TemplateRow,
+    check_templates,
+    compose,
+    describe,
+    enabled_names,
+    index_document,
+    read_enabled,
+    set_templates,
+    template_rows,
+)
 from nango_scripts.engine._watch import watch_project
 from nango_scripts.engine._webhooks import (
     DeliveryReport,
@@ -51,15 +62,24 @@ __all__ = [
     "Service",
     "SyncOutcome",
     "SyncRun",
+    "TemplateRow",
     "WebhookDelivery",
+    "check_templates",
+    "compose",
+    "describe",
+    "enabled_names",
     "find_project_script",
+    "index_document",
     "open_project_script",
     "plan_sync_webhooks",
+    "read_enabled",
     "record_connection_change_now",
     "resolve_signing_key",
     "retry_delay",
     "send_run_webhooks",
+    "set_templates",
     "sign_body",
     "sync_webhook_payloads",
+    "template_rows",
     "watch_project",
 ]

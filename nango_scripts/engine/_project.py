@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,13 +69,17 @@ def find_project_script(
     try:
         spec = loaded.find(name, integration)
     except ScriptNotFoundError as exc:
-        if not loaded.errors:
+        template = _find_template(settings, name, integration)
+        if template is not None:
+            spec = template
+        elif not loaded.errors:
             raise
-        broken = "\n".join(f"  - {e}" for e in loaded.errors)
-        raise ScriptNotFoundError(
-            f"{exc.message}\nThese files could not be loaded and may hold it:\n{broken}",
-            hint=exc.hint,
-        ) from None
+        else:
+            broken = "\n".join(f"  - {e}" for e in loaded.errors)
+            raise ScriptNotFoundError(
+                f"{exc.message}\nThese files could not be loaded and may hold it:\n{broken}",
+                hint=exc.hint,
+            ) from None
     assert spec.integration is not None
     provider = settings.integrations.get(spec.integration)
     if provider is None:
@@ -84,3 +89,31 @@ def find_project_script(
             f"(or base_url and auth) to {settings.project_dir / 'nango.toml'}.",
         )
     return FoundScript(settings, spec, provider, tuple(str(e) for e in loaded.errors))
+
+
+def _find_template(settings: Settings, name: str, integration: str | None) -> ScriptSpec | None:
+    """A template called ``name`` of the integration's provider (of any integration when
+    none is given), bound to that integration; enabled or not, so that a template can be
+    tried with dryrun before it is enabled. Ambiguous without ``integration``: an error."""
+    candidates = [
+        (integration_id, provider)
+        for integration_id, provider in settings.integrations.items()
+        if integration in (None, integration_id)
+    ]
+    if not candidates:
+        return None
+    from nango_scripts.dsl import load_library
+
+    library = load_library()
+    found = [
+        dataclasses.replace(template, integration=integration_id)
+        for integration_id, provider in candidates
+        if (template := library.get(provider.name, name)) is not None
+    ]
+    if len(found) > 1:
+        owners = ", ".join(str(s.integration) for s in found)
+        raise ScriptNotFoundError(
+            f'template "{name}" fits several integrations: {owners}.',
+            hint="Pass --integration to say which one.",
+        )
+    return found[0] if found else None

@@ -21,7 +21,9 @@ tells the run that created it, so that it is shown once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from nango_scripts.dsl import ActionSpec, Project, ScriptSpec, SyncSpec, load_pr
 from nango_scripts.engine._actions import ActionRunner
 from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.engine._scheduler import RunFinished, Scheduler
+from nango_scripts.engine._templates import compose, read_enabled, set_templates
 from nango_scripts.engine._webhooks import WebhookDelivery
 from nango_scripts.settings import Settings
 from nango_scripts.store import (
@@ -43,6 +46,8 @@ from nango_scripts.store import (
 )
 
 __all__ = ["SECRET_KEY_PREFIX", "Service"]
+
+_logger = logging.getLogger("nango_scripts.service")
 
 SECRET_KEY_PREFIX: Final = "nango_sk_"
 _SECRET_KEY_META: Final = "secret_key"
@@ -76,6 +81,12 @@ class Service:
         self.secret_key_created = secret_key_created
         """True when this process generated the secret key (show it once)."""
         self._project: Project | None = None
+        self._loaded: Project | None = None
+        """The project as loaded (last good versions kept), before templates are added."""
+        self.templates_enabled: dict[str, list[str]] = {}
+        """Templates enabled in the database, as last read (nango.toml's are in settings)."""
+        self._templates_task: asyncio.Task[None] | None = None
+        self._tick_s = tick_s
         self.scripts_loaded_at: datetime | None = None
         """When the scripts served now were loaded (start or the last reload)."""
         self.kept_scripts: tuple[ScriptSpec, ...] = ()
@@ -165,25 +176,67 @@ class Service:
         """Load the scripts (unless :meth:`use` gave them) and start the background work."""
         if self._started:
             return
-        if self._project is None:
-            self.use(await asyncio.to_thread(load_project, self.settings.project_dir))
+        self.templates_enabled = await asyncio.to_thread(
+            read_enabled, self.schedules, self.settings
+        )
+        if self._loaded is None:
+            loaded = await asyncio.to_thread(load_project, self.settings.project_dir)
+        else:
+            loaded = self._loaded
+        # Importing the template packs takes a moment: off the event loop.
+        await asyncio.to_thread(self.use, loaded)
         await asyncio.to_thread(self.action_runs.mark_interrupted)
         await self.activity.mark_interrupted(self.environment)
         self.activity.start_retention(self.settings.activity_retention_days)
         await self.scheduler.start()
         await self.webhooks.start()
+        self._templates_task = asyncio.create_task(
+            self._watch_templates(), name="nango-templates-watch"
+        )
         self._started = True
 
     def use(self, project: Project) -> Project:
         """Serve the scripts of ``project`` from now on (as loaded by the caller), keeping
         the last good version of those whose file is broken; returns what is served."""
-        previous, self._project = self._project, project
+        previous, self._loaded = self._loaded, project
         if previous is not None and project.broken_files:
-            self._project, self.kept_scripts = keep_last_good(previous, project)
+            self._loaded, self.kept_scripts = keep_last_good(previous, project)
         else:
             self.kept_scripts = ()
+        self._project = compose(self._loaded, self.settings, self.templates_enabled)
         self.scripts_loaded_at = datetime.now(UTC)
         return self._project
+
+    # -- templates --------------------------------------------------------------------------
+
+    async def refresh_templates(self) -> bool:
+        """Read the enabled templates again (another process may have changed them); when
+        they changed, serve them and schedule their syncs at once. True if they changed."""
+        enabled = await asyncio.to_thread(read_enabled, self.schedules, self.settings)
+        if enabled == self.templates_enabled or self._loaded is None:
+            return False
+        self.templates_enabled = enabled
+        loaded = self._loaded
+        self._project = await asyncio.to_thread(compose, loaded, self.settings, enabled)
+        if self._started:
+            await self.scheduler.ensure_schedules()
+        return True
+
+    async def set_templates(self, integration_id: str, names: list[str], *, enabled: bool) -> None:
+        """Enable or disable templates of an integration (all or none), and apply it now."""
+        await asyncio.to_thread(
+            set_templates, self.schedules, self.settings, integration_id, names, enabled=enabled
+        )
+        await self.refresh_templates()
+
+    async def _watch_templates(self) -> None:
+        # The CLI (`templates enable`) writes the database from another process.
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                await self.refresh_templates()
+            except Exception as exc:  # a passing database fault must not end the watch
+                _logger.warning("reading the enabled templates failed: %s", exc)
 
     async def reload(
         self, project: Project | None = None, *, settings: Settings | None = None
@@ -194,17 +247,29 @@ class Service:
         (database, keys, webhooks, server) need a restart."""
         if project is None:
             project = await asyncio.to_thread(load_project, self.settings.project_dir)
-        if settings is not None and settings.integrations != self.settings.integrations:
-            self.settings = dataclasses.replace(self.settings, integrations=settings.integrations)
+        if settings is not None and (
+            settings.integrations != self.settings.integrations
+            or settings.integration_templates != self.settings.integration_templates
+        ):
+            self.settings = dataclasses.replace(
+                self.settings,
+                integrations=settings.integrations,
+                integration_templates=settings.integration_templates,
+            )
             self.scheduler.settings = self.settings
             self.connections.use_settings(self.settings)
-        served = self.use(project)
+        served = await asyncio.to_thread(self.use, project)
         if self._started:
             await self.scheduler.ensure_schedules()
         return served
 
     async def stop(self) -> None:
         """Stop runs and background actions, then close the database."""
+        if self._templates_task is not None:
+            self._templates_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._templates_task
+            self._templates_task = None
         if self._started:
             await self.scheduler.stop()
             await self.webhooks.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nango_scripts.scaffold._clone import CloneReport, clone_templates, select_templates
+from nango_scripts.scaffold._package import BuiltPack, package_pack
 from nango_scripts.scaffold._render import (
     PROJECT_INTEGRATION,
     PROJECT_SYNC,
@@ -16,10 +18,15 @@ from nango_scripts.scaffold._render import (
 __all__ = [
     "PROJECT_INTEGRATION",
     "PROJECT_SYNC",
+    "BuiltPack",
+    "CloneReport",
     "PlannedFile",
     "ScriptKind",
+    "clone_templates",
     "model_name_for",
+    "package_pack",
     "project_files",
     "script_files",
+    "select_templates",
     "write_files",
 ]

@@ -32,6 +32,7 @@ from nango_scripts.server import (
     _records,
     _scripts,
     _syncs,
+    _templates,
 )
 from nango_scripts.server._auth import OPEN_PATHS, BearerAuth
 from nango_scripts.server._errors import install_error_handlers
@@ -95,6 +96,7 @@ def create_app(service: Service) -> FastAPI:
         _connections.router,
         _integrations.router,
         _scripts.router,
+        _templates.router,
         _logs.router,
         _page_login.router,
         _page_activity.router,

@@ -5,6 +5,9 @@ result, a toggle and a button that triggers a run.
 - The toggle (``POST /scripts-view/toggle``) switches the sync on or off for every
   connection of the integration, those created later included
   (:meth:`Scheduler.set_enabled`).
+- The template toggle (``POST /scripts-view/template``) enables or disables a template of
+  the integration's provider ("Sync templates" and "Action templates" sections), as
+  ``nango-scripts templates enable`` does.
 - The button (``POST /scripts-view/trigger``) runs it now for one connection or all of
   them, as ``POST /sync/trigger`` does; a sync switched off cannot be triggered.
 
@@ -23,9 +26,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from nango_scripts.dsl import ActionSpec, SyncSpec
-from nango_scripts.engine import Service
-from nango_scripts.errors import ConnectionNotFoundError
+from nango_scripts.dsl import ActionSpec, SyncSpec, load_library
+from nango_scripts.engine import Service, TemplateRow, template_rows
+from nango_scripts.errors import ConnectionNotFoundError, TemplateError
 from nango_scripts.server._common import get_service
 from nango_scripts.server._page_login import (
     FormError,
@@ -47,6 +50,10 @@ _NOTICES: Final = {
     "triggered": "Triggered {sync} of {integration} for {count} connection(s).",
     "enabled": "{sync} of {integration} is on: it runs on its schedule again.",
     "disabled": "{sync} of {integration} is off: it runs for no connection until switched on.",
+    "template-on": "Template {sync} is enabled for {integration}: its syncs run for every "
+    "connection.",
+    "template-off": "Template {sync} is disabled for {integration}: its schedules stopped, "
+    "its records are kept.",
 }
 
 
@@ -76,6 +83,8 @@ class IntegrationRow:
     hidden_connections: int = 0
     syncs: list[SyncRow] = field(default_factory=list)
     actions: list[ActionSpec] = field(default_factory=list)
+    sync_templates: list[TemplateRow] = field(default_factory=list)
+    action_templates: list[TemplateRow] = field(default_factory=list)
 
 
 def _latest(
@@ -108,7 +117,14 @@ def _integrations(service: Service) -> list[IntegrationRow]:
             rows[integration_id] = IntegrationRow(integration_id, integration_id, False)
         if isinstance(spec, ActionSpec):
             rows[integration_id].actions.append(spec)
+    library = load_library()
     for row in rows.values():
+        if row.configured:
+            for template in template_rows(
+                service.settings, service.project, service.templates_enabled, row.id, library
+            ):
+                kind = row.sync_templates if template.spec.kind == "sync" else row.action_templates
+                kind.append(template)
         ids = sorted(c.connection_id for c in service.connections.summaries(row.id))
         row.connection_ids = ids[:MAX_CONNECTIONS_SHOWN]
         row.hidden_connections = max(0, len(ids) - MAX_CONNECTIONS_SHOWN)
@@ -247,3 +263,31 @@ async def trigger(request: Request) -> Response:
             session, 400, f"No connection '{chosen}' for integration '{integration_id}'."
         )
     return _back("triggered", spec, count=str(len(connection_ids)))
+
+
+@router.post("/scripts-view/template")
+async def toggle_template(request: Request) -> Response:
+    """The template toggle: enable or disable one template for one integration."""
+    session = current_session(request)
+    if session is None:
+        return login_page(request, error="Log in again: your session has ended.", status_code=401)
+    try:
+        fields = await read_form(request, session)
+    except FormError as exc:
+        return _problem(session, exc.status_code, exc.message)
+    integration_id, name = fields.get("integration", ""), fields.get("template", "")
+    wanted = fields.get("enabled", "")
+    if wanted not in ("true", "false"):
+        return _problem(session, 400, "enabled must be true or false.")
+    try:
+        await get_service(request).set_templates(integration_id, [name], enabled=wanted == "true")
+    except TemplateError as exc:
+        return _problem(session, 400, str(exc))
+    query = urlencode(
+        {
+            "notice": "template-on" if wanted == "true" else "template-off",
+            "integration": integration_id,
+            "sync": name,
+        }
+    )
+    return redirect(f"/scripts-view?{query}#template-{integration_id}-{name}")

@@ -226,6 +226,41 @@ class ScheduleStore(TableStore):
             )
         return {(r[0], r[1]) for r in rows}
 
+    # -- templates enabled per integration ---------------------------------------------------
+
+    def set_templates(
+        self, environment: str, integration_id: str, names: Sequence[str], enabled: bool
+    ) -> None:
+        """Enable or disable templates of an integration, all of them or none."""
+        with self._db.transaction() as db:
+            for name in dict.fromkeys(names):
+                if enabled:
+                    db.execute(
+                        "INSERT INTO template_toggles (environment, integration_id,"
+                        " template_name, enabled_at) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (environment, integration_id, template_name) DO NOTHING",
+                        (environment, integration_id, name, timestamp()),
+                    )
+                else:
+                    db.execute(
+                        "DELETE FROM template_toggles WHERE environment = ?"
+                        " AND integration_id = ? AND template_name = ?",
+                        (environment, integration_id, name),
+                    )
+
+    def enabled_templates(self, environment: str) -> dict[str, builtins.list[str]]:
+        """Integration id -> names of the templates enabled for it (in the order enabled)."""
+        with self._db.lock:
+            rows = self._db.query(
+                "SELECT integration_id, template_name FROM template_toggles"
+                " WHERE environment = ? ORDER BY enabled_at, template_name",
+                (environment,),
+            )
+        enabled: dict[str, builtins.list[str]] = {}
+        for integration_id, name in rows:
+            enabled.setdefault(integration_id, []).append(name)
+        return enabled
+
     def _update(self, key: ScheduleKey, assignments: str, values: tuple[Any, ...]) -> None:
         with self._db.transaction() as db:
             db.execute(

@@ -243,6 +243,18 @@ ACTIVITY_LATEST_SQL: Final = """
 """
 
 # Append only: never edit a released step, add a new one with the next version.
+# Templates enabled per integration (the Scripts page's template toggles, the CLI and the
+# API); a row means enabled. nango.toml's `templates = [...]` adds to these, never here.
+TEMPLATE_TOGGLES_SQL: Final = """
+    CREATE TABLE template_toggles (
+        environment TEXT NOT NULL,
+        integration_id TEXT NOT NULL,
+        template_name TEXT NOT NULL,
+        enabled_at TEXT NOT NULL,
+        PRIMARY KEY (environment, integration_id, template_name)
+    );
+"""
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         1,
@@ -287,6 +299,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(6, "activity", ACTIVITY_SQLITE, postgres=ACTIVITY_POSTGRES),
     Migration(7, "sync toggles", SYNC_TOGGLES_SQL),
     Migration(8, "activity latest index", ACTIVITY_LATEST_SQL),
+    Migration(9, "template toggles", TEMPLATE_TOGGLES_SQL),
 )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nango_scripts.testing._errors import CassetteError
+    from nango_scripts.testing._pack_check import check_pack, integration_table
     from nango_scripts.testing._paths import cassette_path, snapshot_path
     from nango_scripts.testing._record import Recording, record_dryrun
     from nango_scripts.testing._replay import Replay, ScriptRun, run_script_from_cassette
@@ -30,6 +31,8 @@ _WHERE: dict[str, str] = {
     "Recording": "nango_scripts.testing._record",
     "Replay": "nango_scripts.testing._replay",
     "ScriptRun": "nango_scripts.testing._replay",
+    "check_pack": "nango_scripts.testing._pack_check",
+    "integration_table": "nango_scripts.testing._pack_check",
     "cassette_path": "nango_scripts.testing._paths",
     "load_snapshot": "nango_scripts.testing._snapshot",
     "record_dryrun": "nango_scripts.testing._record",
@@ -44,6 +47,8 @@ __all__ = [
     "Replay",
     "ScriptRun",
     "cassette_path",
+    "check_pack",
+    "integration_table",
     "load_snapshot",
     "record_dryrun",
     "run_script_from_cassette",

@@ -202,6 +202,8 @@ def test_public_names_are_the_curated_list_and_resolve() -> None:
         "Replay",
         "ScriptRun",
         "cassette_path",
+        "check_pack",
+        "integration_table",
         "load_snapshot",
         "record_dryrun",
         "run_script_from_cassette",

@@ -1,0 +1,35 @@
+from typing import Any
+
+from nango_scripts import Cursor, NangoSync, sync
+
+from ..models import User
+
+
+def to_user(raw: dict[str, Any]) -> User:
+    first, _, last = (raw.get("name") or "").strip().partition(" ")
+    person = raw.get("person") or {}
+    return User(
+        id=raw["id"],
+        # Bots have no email; people have one only with the "read user information
+        # including email addresses" capability.
+        email=person.get("email") or None,
+        firstName=first,
+        lastName=last.strip(),
+        isBot=raw.get("type") == "bot",
+    )
+
+
+@sync(
+    name="users",
+    models=[User],
+    frequency="every day",
+    sync_type="full",
+    # GET /v1/users has no "changed since" filter; a user missing from a complete run left.
+    track_deletes=True,
+    description="Fetches a list of users from Notion",
+    version="1.0.0",
+)
+async def users(nango: NangoSync) -> None:
+    # https://developers.notion.com/reference/get-users
+    async for page in nango.paginate("/v1/users", paginate=Cursor(in_body=False, limit=100)):
+        await nango.batch_save([to_user(raw) for raw in page], User)

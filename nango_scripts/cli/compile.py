@@ -10,11 +10,11 @@ from typing import Any
 import click
 
 from nango_scripts.cli._common import project_option
-from nango_scripts.dsl import Project, ScriptSpec, load_project
+from nango_scripts.dsl import Project, ScriptSpec
 from nango_scripts.errors import NangoScriptsError, ProjectError
 from nango_scripts.settings import load_settings
 
-_HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY")
+_HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY", "FROM")
 
 
 @click.command("compile")
@@ -26,8 +26,10 @@ def compile_cmd(ctx: click.Context, as_json: bool) -> None:
     Exits 1, listing every problem found, if any script cannot be loaded or its
     integration is not configured in nango.toml.
     """
+    from nango_scripts.engine import served_project
+
     settings = load_settings(project_option(ctx))
-    project = load_project(settings.project_dir)
+    project = served_project(settings)
     errors: list[NangoScriptsError] = [
         *project.errors,
         *_unconfigured(project, settings.integrations),
@@ -67,13 +69,23 @@ def _unconfigured(project: Project, configured: Container[str]) -> list[ProjectE
 
 
 def _print_table(project: Project) -> None:
-    rows = [
-        (str(spec.integration), spec.name, spec.kind, _models(spec), _frequency(spec))
+    rows: list[tuple[str, ...]] = [
+        (
+            str(spec.integration),
+            spec.name,
+            spec.kind,
+            _models(spec),
+            _frequency(spec),
+            f"template ({spec.template.pack})" if spec.template else "project",
+        )
         for spec in project.scripts
     ]
+    headers: tuple[str, ...] = _HEADERS
+    if not any(spec.template for spec in project.scripts):
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
     if rows:
-        widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
-        for row in [_HEADERS, *rows]:
+        widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+        for row in [headers, *rows]:
             click.echo(
                 "  ".join(
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
@@ -123,6 +135,8 @@ def _describe(spec: ScriptSpec, project_dir: Path) -> dict[str, Any]:
         "source_file": source.as_posix() if source is not None else None,
         "line": spec.line,
     }
+    if spec.template is not None:
+        common["template"] = f"{spec.template.pack}:{spec.template.provider}/{spec.name}"
     if spec.kind == "sync":
         return {
             **common,

@@ -26,6 +26,7 @@ from nango_scripts.engine._templates import (
     enabled_names,
     index_document,
     read_enabled,
+    served_project,
     set_templates,
     template_rows,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "resolve_signing_key",
     "retry_delay",
     "send_run_webhooks",
+    "served_project",
     "set_templates",
     "sign_body",
     "sync_webhook_payloads",

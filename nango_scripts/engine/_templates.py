@@ -43,6 +43,7 @@ __all__ = [
     "enabled_names",
     "index_document",
     "read_enabled",
+    "served_project",
     "set_templates",
     "template_rows",
 ]
@@ -263,3 +264,17 @@ def index_document(folder: Path) -> dict[str, Any]:
         del row["pack"], row["pack_version"]
         rows.append(row)
     return {"fingerprint": fingerprint(folder), "templates": rows}
+
+
+def served_project(settings: Settings) -> Project:
+    """The project as ``serve`` would serve it: its scripts plus the enabled templates
+    (nango.toml's, and the database's when the database exists; none is created)."""
+    from nango_scripts.dsl import load_project
+
+    project = load_project(settings.project_dir)
+    database: dict[str, list[str]] = {}
+    sqlite = settings.sqlite_path
+    if sqlite is None or sqlite.is_file():
+        with ScheduleStore.open(settings.database_url) as schedules:
+            database = read_enabled(schedules, settings)
+    return compose(project, settings, database)

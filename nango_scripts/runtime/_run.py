@@ -166,6 +166,19 @@ async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | 
         try:
             spec.metadata.model_validate(state.metadata)
         except ValidationError as exc:
+            missing = [
+                ".".join(str(p) for p in d["loc"])
+                for d in exc.errors(include_url=False)
+                if d["type"] == "missing"
+            ]
+            if spec.template is not None and missing:
+                # A template's users did not write it: say what to set, before any request.
+                raise ScriptRunError(
+                    f"connection metadata lacks {', '.join(missing)}, which template "
+                    f"{spec.template.provider}/{spec.name} needs "
+                    f"({spec.metadata.__name__}: {_short(exc)}). Set it with "
+                    "POST /connections/metadata (or nango-scripts dryrun --metadata)."
+                ) from None
             state.log(
                 "warning",
                 f"connection metadata does not match {spec.metadata.__name__}: {_short(exc)}",

@@ -90,6 +90,11 @@ class Replay:
         self.connection_id = connection_id
         self.variant = variant
         self.path = cassette_path(found.settings.project_dir, spec.integration, spec.name, variant)
+        if not self.path.is_file() and spec.template is not None:
+            # A template without a recording of the project's own: the pack's.
+            shipped = spec.template.folder / "tests" / "cassettes" / self.path.name
+            if shipped.is_file():
+                self.path = shipped
         if not self.path.is_file():
             flag = f" --variant {variant}" if variant else ""
             raise CassetteError(

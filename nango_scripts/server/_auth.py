@@ -27,6 +27,7 @@ _PAGE_PATHS = frozenset(
         "/scripts-view",
         "/scripts-view/toggle",
         "/scripts-view/trigger",
+        "/scripts-view/template",
         "/assets/page.js",
         "/assets/page.css",
     }

@@ -124,3 +124,18 @@ def test_templates_check_replays_every_cassette_of_the_pack() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_the_catalogue_page_is_generated_from_the_pack() -> None:
+    done = subprocess.run(
+        [NANGO_SCRIPTS, "templates", "list", "--markdown"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    page = PACK.parent / "docs" / "templates-catalogue.md"
+    assert page.read_text(encoding="utf-8") == done.stdout, (
+        "docs/templates-catalogue.md is stale: nango-scripts templates list --markdown "
+        "> docs/templates-catalogue.md"
+    )

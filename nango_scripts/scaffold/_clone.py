@@ -50,13 +50,24 @@ def select_templates(library: TemplateLibrary, ref: str) -> list[ScriptSpec]:
     kind = _KINDS.get(rest[0]) if rest else None
     if kind is not None:
         rest = rest[1:]
+        everything = ", ".join(t.name for t in templates)
         templates = [t for t in templates if t.kind == kind]
+        if not templates:
+            # else clone_templates would fail on an empty selection
+            raise TemplateError(
+                f'provider "{provider}" has no {kind} templates.',
+                hint=f"Templates of {provider}: {everything}.",
+            )
     if rest:
         if len(rest) > 1:
             raise TemplateError(f'"{ref}" does not name templates.')
         found = library.find(f"{provider}/{rest[0]}")
         if kind is not None and found.kind != kind:
-            raise TemplateError(f'{provider}/{rest[0]} is a {found.kind}, not in "{ref}".')
+            raise TemplateError(
+                f"{provider}/{rest[0]} is {'an' if found.kind == 'action' else 'a'} "
+                f'{found.kind}, not in "{ref}".',
+                hint=f"The {kind}s of {provider}: {', '.join(t.name for t in templates)}.",
+            )
         return [found]
     return templates
 
@@ -106,7 +117,21 @@ def _with_imports(files: list[Path], folder: Path) -> list[Path]:
         ordered[path] = None
         if path.suffix == ".py":
             todo.extend(_relative_imports(path, folder))
+            todo.extend(_package_inits(path, folder))
     return list(ordered)
+
+
+def _package_inits(path: Path, folder: Path) -> list[Path]:
+    """The ``__init__.py`` of each package holding ``path`` inside ``folder``: importing
+    ``..lib.convert`` runs ``lib/__init__.py`` first, which may define what is imported."""
+    found: list[Path] = []
+    for parent in path.parents:
+        if not parent.is_relative_to(folder):
+            break
+        init = parent / "__init__.py"
+        if init.is_file() and init != path:
+            found.append(init)
+    return found
 
 
 def _relative_imports(path: Path, folder: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nango_scripts._template_index import INDEX_FILE
 from nango_scripts.dsl import Pack, load_pack
 from nango_scripts.dsl._loader import _integration_folders
 from nango_scripts.errors import ConfigError, ProjectError
@@ -77,6 +79,7 @@ def package_pack(settings: Settings, name: str, version: str, out: Path) -> Buil
         if errors:
             problems = "\n".join(f"  - {e}" for e in errors)
             raise ProjectError(f"the pack does not compile:\n{problems}")
+        _write_index(staged)
         out.mkdir(parents=True, exist_ok=True)
         wheel = out / f"{_dist(name)}-{version}-py3-none-any.whl"
         _write_wheel(wheel, staged, package, name, version)
@@ -86,6 +89,15 @@ def package_pack(settings: Settings, name: str, version: str, out: Path) -> Buil
         tuple(providers),
         tuple(f"{s.template.provider}/{s.name}" for s in specs if s.template),
     )
+
+
+def _write_index(staged: Path) -> None:
+    """The pack's ``index.json``: without it, ``templates list`` imports every template of
+    every installed pack (see ``nango_scripts._template_index``)."""
+    from nango_scripts.engine import index_document
+
+    document = index_document(staged)
+    (staged / INDEX_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _dist(name: str) -> str:

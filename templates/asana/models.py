@@ -32,11 +32,37 @@ class Task(BaseModel):
 # --------------------------------------------------------------------------- projects
 
 
-class AsanaProject(BaseModel):
+class ProjectsMetadata(BaseModel):
+    """Connection metadata of `projects`: where to list projects (every workspace if unset)."""
+
+    workspace_ids: list[str] | None = None
+    team_ids: list[str] | None = None
+
+
+class ProjectRef(BaseModel):
     gid: str
-    resource_type: str
     name: str
+
+
+class Project(BaseModel):
     id: str
+    """The project's gid."""
+    gid: str
+    name: str
+    archived: bool | None = None
+    color: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    notes: str | None = None
+    public: bool | None = None
+    permalink_url: str | None = None
+    completed: bool | None = None
+    completed_at: str | None = None
+    due_on: str | None = None
+    start_on: str | None = None
+    workspace: ProjectRef | None = None
+    team: ProjectRef | None = None
+    owner: ProjectRef | None = None
 
 
 # --------------------------------------------------------------------------- create-task
@@ -45,8 +71,16 @@ class AsanaProject(BaseModel):
 class CreateAsanaTask(BaseModel):
     name: str = Field(min_length=1)
     workspace: str | None = None
-    parent: str | None = None
     projects: list[str] | None = None
+    # An explicit null is sent as null ("no parent", "no assignee", "no due date").
+    parent: str | None = None
+    assignee: str | None = None
+    notes: str | None = None
+    due_on: str | None = None
+    """YYYY-MM-DD."""
+    due_at: str | None = None
+    """ISO 8601 date and time."""
+    completed: bool | None = None
 
     @model_validator(mode="after")
     def _somewhere_to_put_it(self) -> CreateAsanaTask:
@@ -54,3 +88,16 @@ class CreateAsanaTask(BaseModel):
         if not (self.workspace or self.parent or self.projects):
             raise ValueError("give one of workspace, parent or projects")
         return self
+
+
+class CreateTaskOutput(BaseModel):
+    id: str
+    name: str
+    workspace_id: str | None = None
+    project_ids: list[str] | None = None
+    parent_id: str | None = None
+    assignee_id: str | None = None
+    notes: str | None = None
+    due_on: str | None = None
+    due_at: str | None = None
+    completed: bool | None = None

@@ -14,6 +14,10 @@ class CalendarMetadata(BaseModel):
     """Calendar ids to sync; default: ["primary"]."""
     singleEvents: bool | None = None
     """Expand recurring events into their instances; default: true."""
+    timeMin: str | None = None
+    """RFC 3339 lower bound of the events' end time, sent on every run; default: none."""
+    timeMax: str | None = None
+    """RFC 3339 upper bound of the events' start time, sent on every run; default: none."""
 
 
 # --- calendars -------------------------------------------------------------------------
@@ -42,7 +46,8 @@ class GoogleCalendar(BaseModel):
     etag: str
     id: str
     summary: str
-    # The calendar list leaves out what is not set: text fields become null, flags false.
+    # The calendar list leaves out what is not set, and Nango saves the entries as they
+    # come: what Google leaves out is null here.
     description: str | None = None
     location: str | None = None
     timeZone: str | None = None
@@ -50,13 +55,13 @@ class GoogleCalendar(BaseModel):
     colorId: str | None = None
     backgroundColor: str | None = None
     foregroundColor: str | None = None
-    hidden: bool = False
-    selected: bool = False
+    hidden: bool | None = None
+    selected: bool | None = None
     accessRole: str
-    defaultReminders: list[Reminder] = []
+    defaultReminders: list[Reminder] | None = None
     notificationSettings: NotificationSettings | None = None
-    primary: bool = False
-    deleted: bool = False
+    primary: bool | None = None
+    deleted: bool | None = None
     conferenceProperties: ConferenceProperties | None = None
 
 
@@ -279,3 +284,29 @@ class CreateEventInput(BaseModel):
     reminders: NewEventReminders | None = None
     recurrence: list[str] | None = None
     """RRULE, EXRULE, RDATE or EXDATE lines, e.g. ["RRULE:FREQ=WEEKLY;BYDAY=MO"]."""
+
+
+class CreatedEventDateTime(BaseModel):
+    dateTime: str | None = None
+    timeZone: str | None = None
+
+
+class CreatedEventAttendee(BaseModel):
+    email: str
+    displayName: str | None = None
+    responseStatus: str
+
+
+class CreateEventOutput(BaseModel):
+    """The created event, reduced to the fields of Nango's create-event output."""
+
+    id: str
+    htmlLink: str
+    summary: str
+    description: str | None = None
+    location: str | None = None
+    start: CreatedEventDateTime
+    end: CreatedEventDateTime
+    attendees: list[CreatedEventAttendee] | None = None
+    created: str
+    updated: str

@@ -21,8 +21,8 @@ def to_contact(raw: dict[str, Any]) -> Contact:
         workspace_id=raw["workspace_id"],
         external_id=raw.get("external_id"),
         type=raw["role"],
-        # Leads may have no e-mail address yet; the model keeps Nango's string type.
-        email=raw.get("email") or "",
+        # Leads may have no e-mail address yet: null, as in Nango's records.
+        email=raw.get("email"),
         phone=raw.get("phone"),
         name=raw.get("name"),
         created_at=iso_from_unix(raw["created_at"]) or "",

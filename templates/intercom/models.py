@@ -13,7 +13,8 @@ class Contact(BaseModel):
     external_id: str | None = None
     type: str
     """The contact's role: "user" or "lead"."""
-    email: str
+    # Nango declares a string but copies Intercom's null for a lead without an address.
+    email: str | None = None
     phone: str | None = None
     name: str | None = None
     created_at: str

@@ -1,6 +1,6 @@
-"""Shared Jira pieces: the site's browser URL, JQL times, and Jira's timestamps."""
+"""Shared Jira pieces: the site's browser URL and JQL times."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from nango_scripts import NangoAction
@@ -34,9 +34,3 @@ async def user_time_zone(nango: NangoAction) -> str:
 def jql_time(moment: datetime, zone: str) -> str:
     """An instant as JQL reads it: minutes, in the user's time zone (rounded down)."""
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
-
-
-def iso(timestamp: str) -> str:
-    """Jira's ``2025-11-03T10:15:30.123+0100`` as ISO-8601 UTC, as Nango gives it."""
-    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%f%z")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,4 +1,4 @@
-"""Linear's GraphQL API: one request, cursor paging over a connection, and the issue mapping."""
+"""Linear's GraphQL API: one request, and cursor paging over a connection."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -6,25 +6,7 @@ from typing import Any
 
 from nango_scripts import NangoAction
 
-from .models import LinearIssue
-
-PAGE_SIZE = 50
-
-ISSUE_FIELDS = """
-    id
-    title
-    description
-    dueDate
-    estimate
-    createdAt
-    updatedAt
-    archivedAt
-    assignee { id }
-    creator { id }
-    project { id }
-    team { id }
-    state { name }
-"""
+PAGE_SIZE = 100
 
 
 class LinearGraphQLError(Exception):
@@ -67,36 +49,6 @@ async def pages(
         if not nodes or not info.get("hasNextPage") or not cursor or cursor == after:
             return
         after = cursor
-
-
-def _id_of(node: dict[str, Any] | None) -> str | None:
-    return node["id"] if node else None
-
-
-def _estimate(value: float | None) -> str | None:
-    # Nango's model types the estimate as a string; points are whole numbers in practice.
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def to_issue(node: dict[str, Any]) -> LinearIssue:
-    due = node.get("dueDate")
-    return LinearIssue(
-        id=node["id"],
-        assigneeId=_id_of(node.get("assignee")),
-        creatorId=_id_of(node.get("creator")),
-        createdAt=node["createdAt"],
-        updatedAt=node["updatedAt"],
-        description=node.get("description"),
-        # A date without time in Linear; Nango gives it as midnight UTC.
-        dueDate=f"{due}T00:00:00.000Z" if due else None,
-        projectId=_id_of(node.get("project")),
-        teamId=node["team"]["id"],
-        title=node["title"],
-        status=node["state"]["name"],
-        estimate=_estimate(node.get("estimate")),
-    )
 
 
 def since(moment: datetime) -> str:

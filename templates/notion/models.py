@@ -39,13 +39,17 @@ class PageParent(BaseModel):
 
     page_id: str | None = None
     database_id: str | None = None
+    data_source_id: str | None = None
+    """Needs a Notion API version of 2025-09-03 or later (see the README)."""
     workspace: bool | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "PageParent":
-        given = [self.page_id, self.database_id, self.workspace or None]
+        given = [self.page_id, self.database_id, self.data_source_id, self.workspace or None]
         if sum(value is not None for value in given) != 1:
-            raise ValueError("give exactly one of page_id, database_id or workspace=true")
+            raise ValueError(
+                "give exactly one of page_id, database_id, data_source_id or workspace=true"
+            )
         return self
 
 
@@ -54,14 +58,25 @@ class ExternalFile(BaseModel):
 
 
 class PageIcon(BaseModel):
-    type: Literal["emoji", "external"]
+    type: Literal["emoji", "external", "file", "custom_emoji"]
     emoji: str | None = None
     external: ExternalFile | None = None
+    file: dict[str, Any] | None = None
+    custom_emoji: str | None = None
 
 
 class PageCover(BaseModel):
-    type: Literal["external"]
-    external: ExternalFile
+    type: Literal["external", "file"]
+    external: ExternalFile | None = None
+    file: dict[str, Any] | None = None
+
+
+class PageTemplate(BaseModel):
+    """A database template to apply (newer Notion API versions only, see the README)."""
+
+    type: Literal["none", "default", "template_id"]
+    template_id: str | None = None
+    timezone: str | None = None
 
 
 class PageBlock(BaseModel):
@@ -90,6 +105,9 @@ class CreatePageInput(BaseModel):
     icon: PageIcon | None = None
     cover: PageCover | None = None
     children: list[PageBlock] | None = None
+    template: PageTemplate | None = None
+    markdown: str | None = None
+    """Page content as Markdown (newer Notion API versions only, see the README)."""
 
 
 class CreatePageOutput(BaseModel):

@@ -55,7 +55,7 @@ def parse_timestamp(value: str) -> datetime:
 @sync(
     name="pull-requests",
     models=[PullRequest],
-    frequency="every 5 minutes",
+    frequency="every hour",
     sync_type="incremental",
     metadata=PullRequestsMetadata,
     scopes=["repo"],

@@ -1,32 +1,7 @@
-from typing import Any
-
 from nango_scripts import NangoAction, action
 
+from ..api import site_url
 from ..models import CreateIssueInput, CreateIssueOutput
-
-
-def to_fields(input: CreateIssueInput) -> dict[str, Any]:
-    # A project is named by id; a key (ENG) is accepted too, as Jira does.
-    project = {"id": input.project} if input.project.isdigit() else {"key": input.project}
-    fields: dict[str, Any] = {
-        "summary": input.summary,
-        "project": project,
-        "issuetype": {"id": input.issueType},
-    }
-    if input.description:
-        # API v3 takes rich text as an Atlassian Document: one paragraph of plain text.
-        fields["description"] = {
-            "type": "doc",
-            "version": 1,
-            "content": [
-                {"type": "paragraph", "content": [{"type": "text", "text": input.description}]}
-            ],
-        }
-    if input.assignee:
-        fields["assignee"] = {"accountId": input.assignee}
-    if input.labels:
-        fields["labels"] = input.labels
-    return fields
 
 
 @action(
@@ -34,10 +9,19 @@ def to_fields(input: CreateIssueInput) -> dict[str, Any]:
     input=CreateIssueInput,
     output=CreateIssueOutput,
     scopes=["write:jira-work"],
-    description="An action that creates an Issue on Jira",
-    version="1.0.0",
+    description="Creates an issue from Jira's own fields (project, issue type, summary, ...) "
+    "and returns its id, key, API URL and page URL.",
+    version="2.0.0",
 )
 async def create_issue(nango: NangoAction, input: CreateIssueInput) -> CreateIssueOutput:
-    response = await nango.post("/rest/api/3/issue", json={"fields": to_fields(input)})
+    response = await nango.post("/rest/api/3/issue", json=input.model_dump(exclude_none=True))
     created = response.json()
-    return CreateIssueOutput(id=str(created["id"]), key=created["key"], self=created["self"])
+    # Asked only once the issue exists, so a refused issue costs one request.
+    site = await site_url(nango)
+    return CreateIssueOutput(
+        id=str(created["id"]),
+        key=created["key"],
+        self=created["self"],
+        url=f"{site}/browse/{created['key']}",
+        transition=created.get("transition"),
+    )

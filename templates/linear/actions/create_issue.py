@@ -1,48 +1,66 @@
+from typing import Any
+
 from nango_scripts import ActionError, NangoAction, action
 
-from ..api import ISSUE_FIELDS, LinearGraphQLError, graphql, to_issue
-from ..models import CreateIssue, LinearIssue
+from ..api import LinearGraphQLError, graphql
+from ..models import CreateIssueInput, CreateIssueOutput
 
-MUTATION = f"""
-mutation IssueCreate($input: IssueCreateInput!) {{
-  issueCreate(input: $input) {{
+MUTATION = """
+mutation IssueCreate($input: IssueCreateInput!) {
+  issueCreate(input: $input) {
     success
-    issue {{ {ISSUE_FIELDS} }}
-  }}
-}}
+    issue {
+      id
+      identifier
+      title
+      url
+      description
+      priority
+      state { id }
+      assignee { id }
+      team { id }
+      cycle { id }
+      project { id }
+    }
+  }
+}
 """
 
-# Our input names -> Linear's IssueCreateInput names (Nango's milestoneId is a project milestone).
-_FIELDS = {
-    "teamId": "teamId",
-    "title": "title",
-    "description": "description",
-    "projectId": "projectId",
-    "milestoneId": "projectMilestoneId",
-    "assigneeId": "assigneeId",
-    "priority": "priority",
-    "parentId": "parentId",
-    "estimate": "estimate",
-    "dueDate": "dueDate",
-}
+
+def _id_of(node: dict[str, Any] | None) -> str | None:
+    return node["id"] if node else None
 
 
 @action(
     name="create-issue",
-    input=CreateIssue,
-    output=LinearIssue,
-    scopes=["issues:create"],
-    description="Create an issue in Linear",
-    version="1.0.0",
+    input=CreateIssueInput,
+    output=CreateIssueOutput,
+    scopes=["write"],
+    description="Creates an issue in a team, with optional description, priority, state, "
+    "assignee, cycle, labels and project, and returns it.",
+    version="2.0.0",
 )
-async def create_issue(nango: NangoAction, input: CreateIssue) -> LinearIssue:
-    given = input.model_dump(exclude_none=True)
-    issue_input = {_FIELDS[name]: value for name, value in given.items()}
+async def create_issue(nango: NangoAction, input: CreateIssueInput) -> CreateIssueOutput:
+    # The input's names are IssueCreateInput's own.
+    issue_input = input.model_dump(exclude_none=True)
     try:
         data = await graphql(nango, MUTATION, {"input": issue_input})
     except LinearGraphQLError as error:
         raise ActionError({"message": str(error), "errors": error.errors}) from None
     result = data["issueCreate"]
-    if not result.get("success") or not result.get("issue"):
+    issue = result.get("issue")
+    if not result.get("success") or not issue:
         raise ActionError({"message": "Linear did not create the issue"})
-    return to_issue(result["issue"])
+    return CreateIssueOutput(
+        id=issue["id"],
+        identifier=issue.get("identifier"),
+        title=issue.get("title"),
+        url=issue.get("url"),
+        description=issue.get("description"),
+        priority=issue.get("priority"),
+        stateId=_id_of(issue.get("state")),
+        assigneeId=_id_of(issue.get("assignee")),
+        teamId=_id_of(issue.get("team")),
+        cycleId=_id_of(issue.get("cycle")),
+        projectId=_id_of(issue.get("project")),
+    )

@@ -3,50 +3,46 @@ from typing import Any
 from nango_scripts import NangoSync, sync
 
 from ..api import pages, since
-from ..models import LinearUser
+from ..models import User
 
 QUERY = """
-query Users($filter: UserFilter, $includeDisabled: Boolean, $first: Int, $after: String) {
-  users(filter: $filter, includeDisabled: $includeDisabled, first: $first, after: $after) {
-    nodes { id name email admin avatarUrl active updatedAt }
+query Users(
+  $filter: UserFilter, $includeDisabled: Boolean, $orderBy: PaginationOrderBy,
+  $first: Int, $after: String
+) {
+  users(
+    filter: $filter, includeDisabled: $includeDisabled, orderBy: $orderBy,
+    first: $first, after: $after
+  ) {
+    nodes { id name email avatarUrl active displayName createdAt updatedAt }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
 
+FIELDS = ("name", "email", "avatarUrl", "active", "displayName", "createdAt", "updatedAt")
 
-def to_user(node: dict[str, Any]) -> LinearUser:
-    # Linear keeps one full name; the first word is the first name, the rest the last name.
-    first, _, last = node["name"].strip().partition(" ")
-    return LinearUser(
-        id=node["id"],
-        admin=node["admin"],
-        email=node["email"],
-        firstName=first,
-        lastName=last.strip() or None,
-        avatarUrl=node.get("avatarUrl"),
-    )
+
+def to_user(node: dict[str, Any]) -> User:
+    return User(id=node["id"], **{field: node.get(field) for field in FIELDS})
 
 
 @sync(
     name="users",
-    models=[LinearUser],
+    models=[User],
     frequency="every 5 minutes",
     sync_type="incremental",
     scopes=["read"],
-    description="Fetches a list of users from Linear",
-    version="1.0.0",
+    description="Members of the workspace with their profile and active state; later runs "
+    "fetch only the users updated since the last run, suspended ones included.",
+    version="2.0.0",
 )
 async def users(nango: NangoSync) -> None:
-    variables: dict[str, object] = {}
+    variables: dict[str, Any] = {"orderBy": "updatedAt"}
     if nango.last_sync_date is not None:
-        # Users are suspended, never deleted: later runs see suspended users to remove them.
         variables["filter"] = {"updatedAt": {"gte": since(nango.last_sync_date)}}
+        # Linear never deletes a user, it suspends them: later runs see suspended users so
+        # their records turn to active: false instead of staying active.
         variables["includeDisabled"] = True
     async for nodes in pages(nango, QUERY, "users", variables):
-        gone = [node["id"] for node in nodes if not node.get("active", True)]
-        live = [to_user(node) for node in nodes if node.get("active", True)]
-        if live:
-            await nango.batch_save(live, LinearUser)
-        if gone:
-            await nango.batch_delete(gone, LinearUser)
+        await nango.batch_save([to_user(node) for node in nodes], User)

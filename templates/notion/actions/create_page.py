@@ -10,6 +10,8 @@ def to_parent(parent: PageParent) -> dict[str, Any]:
         return {"type": "page_id", "page_id": parent.page_id}
     if parent.database_id:
         return {"type": "database_id", "database_id": parent.database_id}
+    if parent.data_source_id:
+        return {"type": "data_source_id", "data_source_id": parent.data_source_id}
     return {"type": "workspace", "workspace": True}
 
 
@@ -40,6 +42,10 @@ async def create_page(nango: NangoAction, input: CreatePageInput) -> CreatePageO
         body["cover"] = input.cover.model_dump(exclude_none=True)
     if input.children:
         body["children"] = [to_block(block) for block in input.children]
+    if input.markdown:
+        body["markdown"] = input.markdown
+    if input.template:
+        body["template"] = input.template.model_dump(exclude_none=True)
 
     # https://developers.notion.com/reference/post-page
     response = await nango.post("/v1/pages", json=body)

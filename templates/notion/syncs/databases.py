@@ -6,7 +6,9 @@ from ..models import NotionCompleteDatabase
 
 
 def plain_title(database: dict[str, Any]) -> str:
-    return "".join(part.get("plain_text", "") for part in database.get("title") or [])
+    # The first piece of the rich-text title only, as Nango takes it.
+    pieces = database.get("title") or []
+    return (pieces[0].get("plain_text") or "") if pieces else ""
 
 
 @sync(

@@ -6,16 +6,17 @@ from ..models import User
 
 
 def to_user(raw: dict[str, Any]) -> User:
-    first, _, last = (raw.get("name") or "").strip().partition(" ")
-    person = raw.get("person") or {}
+    # Nango's split: the first two words of the name on single spaces, the rest dropped.
+    words = (raw.get("name") or "").split(" ")
+    person = raw.get("person")
     return User(
         id=raw["id"],
-        # Bots have no email; people have one only with the "read user information
-        # including email addresses" capability.
-        email=person.get("email") or None,
-        firstName=first,
-        lastName=last.strip(),
-        isBot=raw.get("type") == "bot",
+        firstName=words[0],
+        lastName=words[1] if len(words) > 1 else "",
+        # "" for bots, as Nango gives it; people have an email only with the "read user
+        # information including email addresses" capability.
+        email=person.get("email") if person is not None else "",
+        isBot="bot" in raw,
     )
 
 

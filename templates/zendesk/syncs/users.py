@@ -6,11 +6,12 @@ from ..models import User
 
 
 def to_user(raw: dict[str, Any]) -> User:
-    first, _, last = (raw.get("name") or "").strip().partition(" ")
+    # Nango's split: the first two words of the name on single spaces, the rest dropped.
+    words = (raw.get("name") or "").split(" ")
     return User(
         id=str(raw["id"]),
-        firstName=first,
-        lastName=last.strip(),
+        firstName=words[0],
+        lastName=words[1] if len(words) > 1 else "",
         email=raw.get("email") or "",
     )
 

@@ -324,7 +324,10 @@ def _check_target(session: DevSession, reloaded: ReloadOutcome, replay: bool) ->
 
         assert spec.integration is not None
         cassette = cassette_path(session.project_dir, spec.integration, spec.name)
-        if not cassette.is_file():
+        shipped = (
+            spec.template.folder / "tests" / "cassettes" / cassette.name if spec.template else None
+        )
+        if not cassette.is_file() and not (shipped is not None and shipped.is_file()):
             shown = cassette.relative_to(session.project_dir).as_posix()
             raise click.UsageError(
                 f"--replay: {spec.name} has no cassette ({shown}). Record one with: "

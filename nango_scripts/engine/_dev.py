@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nango_scripts.dsl import Project, ScriptSpec, load_project
+from nango_scripts.engine._project import find_template
 from nango_scripts.errors import NangoScriptsError, ProjectError
 from nango_scripts.runtime import RunResult
 from nango_scripts.settings import Settings, load_settings
@@ -139,6 +140,9 @@ class DevSession:
         for spec in self.last.project.scripts:
             if spec.name == self.script and self.integration in (None, spec.integration):
                 return spec
+        if self.last.settings is not None:
+            # A template of an integration's provider runs as dryrun runs it.
+            return find_template(self.last.settings, self.script, self.integration)
         return None
 
     async def run(self) -> RunReport:

@@ -13,7 +13,13 @@ from nango_scripts.providers import ProviderConfig
 from nango_scripts.settings import Settings, load_settings
 from nango_scripts.store import Connection, ConnectionStore
 
-__all__ = ["FoundScript", "ProjectScript", "find_project_script", "open_project_script"]
+__all__ = [
+    "FoundScript",
+    "ProjectScript",
+    "find_project_script",
+    "find_template",
+    "open_project_script",
+]
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def find_project_script(
     try:
         spec = loaded.find(name, integration)
     except ScriptNotFoundError as exc:
-        template = _find_template(settings, name, integration)
+        template = find_template(settings, name, integration)
         if template is not None:
             spec = template
         elif not loaded.errors:
@@ -91,7 +97,7 @@ def find_project_script(
     return FoundScript(settings, spec, provider, tuple(str(e) for e in loaded.errors))
 
 
-def _find_template(settings: Settings, name: str, integration: str | None) -> ScriptSpec | None:
+def find_template(settings: Settings, name: str, integration: str | None) -> ScriptSpec | None:
     """A template called ``name`` of the integration's provider (of any integration when
     none is given), bound to that integration; enabled or not, so that a template can be
     tried with dryrun before it is enabled. Ambiguous without ``integration``: an error."""

@@ -133,3 +133,17 @@ def test_without_json_it_speaks_to_humans_and_ctrl_c_is_a_clean_exit(project: Pa
         assert dev.next_line().strip() == "~ 2250000000: title"
         assert dev.interrupt() == 0
     assert "Stopped." in dev.stderr and "Traceback" not in dev.stderr
+
+
+def test_a_template_runs_in_dev_from_the_packs_cassette(tmp_path: Path) -> None:
+    project = tmp_path / "templates-only"
+    project.mkdir()
+    (project / "nango.toml").write_text('[integrations.github]\nprovider = "github"\n')
+    pack = Path(__file__).resolve().parents[2] / "templates" / "github" / "tests"
+    expected = json.loads((pack / "snapshots" / "repositories.json").read_text())
+    args = ("--run", "repositories", "demo", "--replay", "--json", "--no-serve")
+    with DevProcess(project, *args) as dev:
+        first = dev.started(runs=True)
+        assert first is not None and first["success"] is True, dev.stderr
+        saved = len(expected["models"]["Repository"]["saved"])
+        assert first["counts"]["Repository"]["saved"] == saved > 0

@@ -16,20 +16,18 @@ is skipped with the command that installs it.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
+from browser import until
 from fakeapi import FakeApi, Received
 from server_harness import SECRET, free_port, make_project, serve, stop, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-INSTALL = "apt-get install -y chromium (Debian's Chromium; the tests never download a browser)"
 KEYS = {"c1": "key-of-c1", "c2": "key-of-c2", "c3": "key-of-c3"}
 TIMEOUT_MS = 15_000
 
@@ -65,19 +63,6 @@ class Ping(BaseModel):
 async def pings(nango: NangoSync) -> None:
     await nango.batch_save((await nango.get("/pings")).json(), Ping)
 """
-
-T = TypeVar("T")
-
-
-def until(condition: Callable[[], T | None], what: str, seconds: float = 15) -> T:
-    """Poll ``condition`` until it gives something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _items(request: Received) -> tuple[int, dict[str, str], Any]:
@@ -147,19 +132,6 @@ def served(tmp_path: Path, fake_api: FakeApi) -> Iterator[Served]:
     finally:
         if process.poll() is None:
             stop(process, log)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no {CHROMIUM}: install it with {INSTALL}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def row_ids(page: Any) -> list[str]:

@@ -19,13 +19,14 @@ import base64
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
+from browser import until
 from server_harness import SECRET, free_port, serve, stop, wait_healthy
 
 from nango_scripts.store import ScheduleKey, ScheduleStore
@@ -36,26 +37,11 @@ from imitation import Imitation, load_fixture
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-INSTALL = "apt-get install -y chromium (Debian's Chromium; the tests never download a browser)"
 TIMEOUT_MS = 15_000
 FIXTURE = Path(__file__).resolve().parents[2] / "templates/github/tests/fixtures/repositories.json"
 CONNECTIONS = ("c1", "c2")
 TICK_S = 1.0
 """The scheduler's tick under ``serve``: a due schedule starts within one."""
-
-T = TypeVar("T")
-
-
-def until(condition: Callable[[], T | None], what: str, seconds: float = 15) -> T:
-    """Poll ``condition`` until it gives something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Served:
@@ -140,19 +126,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
         finally:
             if process.poll() is None:
                 stop(process, log)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no {CHROMIUM}: install it with {INSTALL}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def fixture_repository_ids() -> set[str]:

@@ -154,6 +154,25 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
                 },
             )
             assert status.status_code == 200, status.text
+
+            # An action template is triggered like a project action once enabled.
+            trigger = {
+                "action_name": "create-issue",
+                "input": {"owner": "acme", "repo": "app", "title": "Bug"},
+            }
+            headers = {"Connection-Id": "acme", "Provider-Config-Key": "github"}
+            before = api.call("POST", "/action/trigger", json=trigger, headers=headers)
+            assert before.status_code == 404 and "not found" in before.text, before.text
+            api.call(
+                "POST", "/integrations/github/templates/enable", json={"names": ["create-issue"]}
+            )
+            after = api.call("POST", "/action/trigger", json=trigger, headers=headers)
+            # The imitation has no answer for it: the action ran and met GitHub's 404.
+            assert after.status_code not in (200, 404) or "create-issue" not in after.text, (
+                after.text
+            )
+            assert "/repos/acme/app/issues" in after.text, after.text
+            print("AFTER", after.status_code, after.text, "BEFORE", before.text)
         finally:
             stop_serve(process)
 

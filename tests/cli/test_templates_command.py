@@ -161,3 +161,32 @@ def test_index_writes_what_list_reads(tmp_path: Path) -> None:
     assert [(t["provider"], t["name"], t["models"]) for t in index["templates"]] == [
         ("acme", "things", ["Thing"])
     ]
+
+
+def test_run_stores_a_templates_records_like_a_project_sync(tmp_path: Path) -> None:
+    sys.path.insert(0, str(PACK.parent / "tests" / "templates"))
+    from imitation import Imitation, load_fixture
+
+    fixture = load_fixture(PACK / "github/tests/fixtures/repositories.json")
+    with Imitation(fixture) as github:
+        (tmp_path / "nango.toml").write_text(
+            f'[integrations.github]\nprovider = "github"\nbase_url = "{github.base_url}"\n'
+        )
+        made = _run(
+            tmp_path,
+            "connections",
+            "create",
+            "github",
+            "acme",
+            "--credentials",
+            '{"type": "OAUTH2", "access_token": "t"}',
+        )
+        assert made.exit_code == 0, made.output
+        enabled = _run(tmp_path, "templates", "enable", "github", "repositories")
+        assert enabled.exit_code == 0, enabled.output
+        result = _run(tmp_path, "run", "repositories", "acme", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{") :])
+    assert document["success"] is True
+    expected = sum(len(r["body"]) for r in fixture.responses)
+    assert document["models"]["Repository"]["added"] == expected > 0

@@ -92,6 +92,13 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
                     },
                 )
                 assert created.status_code in (200, 201), created.text
+            paths = api.call("GET", "/openapi.json").json()["paths"]
+            assert {
+                "/templates",
+                "/integrations/{key}/templates",
+                "/integrations/{key}/templates/enable",
+                "/integrations/{key}/templates/disable",
+            } <= set(paths)
             listed = api.call("GET", "/integrations/github/templates").json()
             names = {t["name"]: t for t in listed["data"]}
             assert {"issues", "pull-requests", "repositories", "create-issue"} <= set(names)
@@ -228,7 +235,7 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
             def served() -> bool:
                 config = api.call("GET", "/scripts/config").json()
                 github_syncs = [i["syncs"] for i in config if i["providerConfigKey"] == "github"]
-                return bool(github_syncs) and github_syncs[0][0]["name"] == "repositories"
+                return any(s["name"] == "repositories" for syncs in github_syncs for s in syncs)
 
             until(served, "serve to pick up templates enable", timeout_s=10)
             triggered = api.call(

@@ -140,8 +140,9 @@ class DevSession:
         for spec in self.last.project.scripts:
             if spec.name == self.script and self.integration in (None, spec.integration):
                 return spec
-        if self.last.settings is not None:
-            # A template of an integration's provider runs as dryrun runs it.
+        if self.last.settings is not None and not self.last.project.broken_files:
+            # A template of an integration's provider runs as dryrun runs it (unless a
+            # broken file may hold the project's own script of that name).
             return find_template(self.last.settings, self.script, self.integration)
         return None
 

@@ -75,7 +75,8 @@ def find_project_script(
     try:
         spec = loaded.find(name, integration)
     except ScriptNotFoundError as exc:
-        template = find_template(settings, name, integration)
+        # A broken file may hold the project's own script of that name: no template then.
+        template = None if loaded.broken_files else find_template(settings, name, integration)
         if template is not None:
             spec = template
         elif not loaded.errors:

@@ -190,3 +190,15 @@ def test_run_stores_a_templates_records_like_a_project_sync(tmp_path: Path) -> N
     assert document["success"] is True
     expected = sum(len(r["body"]) for r in fixture.responses)
     assert document["models"]["Repository"]["added"] == expected > 0
+
+
+def test_a_broken_project_file_is_not_replaced_by_a_template_of_the_same_name(
+    project: Path,
+) -> None:
+    # github/syncs/repositories.py may define the project's own "repositories": while it
+    # does not import, running the template instead would run the wrong code.
+    (project / "github" / "syncs").mkdir(parents=True)
+    (project / "github" / "syncs" / "repositories.py").write_text("def broken(:\n")
+    result = _run(project, "dryrun", "repositories", "any", "--replay")
+    assert result.exit_code == 2, result.output
+    assert "could not be loaded" in result.output and "SyntaxError" in result.output

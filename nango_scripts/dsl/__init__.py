@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nango_scripts.dsl._decorators import action, sync
 from nango_scripts.dsl._frequency import FrequencyError, parse_frequency
-from nango_scripts.dsl._loader import Project, load_project
+from nango_scripts.dsl._loader import Project, integration_folders, load_project
 from nango_scripts.dsl._packs import (
     BUILTIN_PACK,
     ENTRY_POINT_GROUP,
@@ -31,6 +31,7 @@ __all__ = [
     "TemplateRef",
     "action",
     "discover_packs",
+    "integration_folders",
     "load_library",
     "load_pack",
     "load_project",

@@ -42,7 +42,7 @@ from nango_scripts.dsl._location import display_path, project_root
 from nango_scripts.dsl._spec import ActionSpec, ScriptSpec, SyncSpec
 from nango_scripts.errors import ProjectError, ScriptDefinitionError, ScriptNotFoundError
 
-__all__ = ["ROOT_PACKAGE", "Project", "load_project"]
+__all__ = ["ROOT_PACKAGE", "Project", "integration_folders", "load_project"]
 
 ROOT_PACKAGE = "nango_project"
 PACKS_PACKAGE = "nango_template_packs"
@@ -121,7 +121,7 @@ def load_project(project_dir: Path | str, integrations: Iterable[str] | None = N
     root = Path(project_dir).resolve()
     if not root.is_dir():
         raise ProjectError(f"project folder {root} does not exist or is not a folder.")
-    folders = _integration_folders(root)
+    folders = integration_folders(root)
     errors: list[LoadError] = []
     wanted = folders
     if integrations is not None:
@@ -154,7 +154,9 @@ def load_project(project_dir: Path | str, integrations: Iterable[str] | None = N
 # --------------------------------------------------------------------------- discovery
 
 
-def _integration_folders(root: Path) -> list[str]:
+def integration_folders(root: Path) -> list[str]:
+    """The folders of ``root`` that hold scripts (``syncs/`` or ``actions/``): a project's
+    integrations, or a template pack's providers."""
     return [
         entry.name
         for entry in sorted(root.iterdir())

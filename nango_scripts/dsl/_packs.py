@@ -42,8 +42,8 @@ from nango_scripts.dsl._loader import (
     LoadError,
     _drop_duplicates,
     _import_scripts,
-    _integration_folders,
     _the_finder,
+    integration_folders,
 )
 from nango_scripts.dsl._location import project_root
 from nango_scripts.dsl._spec import ScriptSpec, TemplateRef
@@ -128,7 +128,7 @@ def load_pack(pack: Pack) -> tuple[list[ScriptSpec], list[LoadError]]:
         package = f"{PACKS_PACKAGE}.{_identifier(pack.name)}_{len(_loaded)}"
         _the_finder().packs[package] = folder
         with project_root(folder):
-            specs, errors, _broken = _import_scripts(folder, _integration_folders(folder), package)
+            specs, errors, _broken = _import_scripts(folder, integration_folders(folder), package)
             specs, duplicates = _drop_duplicates(specs)
             errors.extend(duplicates)
         specs = [

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nango_scripts._template_index import INDEX_FILE
-from nango_scripts.dsl import Pack, load_pack
-from nango_scripts.dsl._loader import _integration_folders
+from nango_scripts.dsl import Pack, integration_folders, load_pack
 from nango_scripts.errors import ConfigError, ProjectError
 from nango_scripts.settings import Settings
 
@@ -47,7 +46,7 @@ def package_pack(settings: Settings, name: str, version: str, out: Path) -> Buil
     if not _VERSION.match(version):
         raise ConfigError(f"version {version!r} is not a version such as 1.0.0.")
     root = settings.project_dir
-    folders = _integration_folders(root)
+    folders = integration_folders(root)
     if not folders:
         raise ProjectError(
             f"{root} has no integration folder (one with syncs/ or actions/) to package."

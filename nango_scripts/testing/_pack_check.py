@@ -19,8 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nango_scripts.dsl import Pack, load_pack
-from nango_scripts.dsl._loader import _integration_folders
+from nango_scripts.dsl import Pack, integration_folders, load_pack
 
 __all__ = ["check_pack", "integration_table"]
 
@@ -57,7 +56,7 @@ def check_pack(folder: Path, *, echo: Callable[[str], Any] = print) -> bool:
     if not folder.is_dir():
         echo(f"Error: {folder} is not a folder.")
         return False
-    providers = _integration_folders(folder)
+    providers = integration_folders(folder)
     if not providers:
         echo(f"Error: {folder} holds no provider folder (one with syncs/ or actions/).")
         return False

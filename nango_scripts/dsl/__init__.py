@@ -4,6 +4,12 @@ and loading a project folder into a :class:`Project`."""
 from __future__ import annotations
 
 from nango_scripts.dsl._decorators import action, sync
+from nango_scripts.dsl._endpoints import (
+    BUILT_IN_PREFIXES,
+    Endpoint,
+    built_in_clash,
+    endpoint_clashes,
+)
 from nango_scripts.dsl._frequency import FrequencyError, parse_frequency
 from nango_scripts.dsl._loader import Project, integration_folders, load_project
 from nango_scripts.dsl._packs import (
@@ -20,8 +26,10 @@ from nango_scripts.dsl._spec import ActionSpec, ScriptSpec, SyncSpec, TemplateRe
 
 __all__ = [
     "BUILTIN_PACK",
+    "BUILT_IN_PREFIXES",
     "ENTRY_POINT_GROUP",
     "ActionSpec",
+    "Endpoint",
     "FrequencyError",
     "Pack",
     "Project",
@@ -30,7 +38,9 @@ __all__ = [
     "TemplateLibrary",
     "TemplateRef",
     "action",
+    "built_in_clash",
     "discover_packs",
+    "endpoint_clashes",
     "integration_folders",
     "load_library",
     "load_pack",

@@ -13,13 +13,14 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeGuard, overload
 
 from pydantic import BaseModel
 
+from nango_scripts.dsl._endpoints import ENDPOINT_FIX, Endpoint, check_endpoints
 from nango_scripts.dsl._frequency import FrequencyError, parse_frequency
 from nango_scripts.dsl._location import display_path
 from nango_scripts.dsl._spec import ActionSpec, SyncSpec, SyncType
@@ -71,6 +72,7 @@ def sync(
     version: str = "0.0.1",
     name: str | None = None,
     integration: str | None = None,
+    endpoints: Sequence[Endpoint | Mapping[str, str] | str] | None = None,
 ) -> Callable[[Function], SyncSpec]: ...
 
 
@@ -89,6 +91,7 @@ def sync(
     version: object = "0.0.1",
     name: object = None,
     integration: object = None,
+    endpoints: object = None,
 ) -> Callable[[Function], SyncSpec]:
     """Declare a sync: ``@sync(models=[Issue], frequency="every hour")`` on
     ``async def issues(nango: NangoSync) -> None`` (or a plain ``def``)."""
@@ -135,6 +138,7 @@ def sync(
             is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
             source_file=_source_file(code),
             line=code.co_firstlineno,
+            endpoints=_endpoints(endpoints, "sync", script_name, site),
         )
         _register(fn, spec.name, site, code)
         return spec
@@ -159,6 +163,7 @@ def action(
     version: str = "0.0.1",
     name: str | None = None,
     integration: str | None = None,
+    endpoint: Endpoint | Mapping[str, str] | str | None = None,
 ) -> Callable[[Function], ActionSpec]: ...
 
 
@@ -173,6 +178,7 @@ def action(
     version: object = "0.0.1",
     name: object = None,
     integration: object = None,
+    endpoint: object = None,
 ) -> Callable[[Function], ActionSpec]:
     """Declare an action: ``@action(input=NewIssue, output=Issue)`` on
     ``async def create_issue(nango: NangoAction, input: NewIssue) -> Issue``."""
@@ -217,6 +223,7 @@ def action(
             source_file=_source_file(code),
             takes_input=input_type is not None,
             line=code.co_firstlineno,
+            endpoints=_endpoints(endpoint, "action", script_name, site),
         )
         _register(fn, spec.name, site, code)
         return spec
@@ -225,6 +232,13 @@ def action(
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def _endpoints(value: object, kind: str, name: str, site: _Site) -> tuple[Endpoint, ...]:
+    try:
+        return check_endpoints(value, kind, name)
+    except ValueError as exc:
+        raise site.error(f"bad endpoint: {exc}", ENDPOINT_FIX[kind]) from None
 
 
 def _called_without_arguments(kind: str, func: object, example: str) -> NoReturn:

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nango_scripts.dsl._endpoints import endpoint_clashes
 from nango_scripts.dsl._location import display_path, project_root
 from nango_scripts.dsl._spec import ActionSpec, ScriptSpec, SyncSpec
 from nango_scripts.errors import ProjectError, ScriptDefinitionError, ScriptNotFoundError
@@ -140,8 +141,10 @@ def load_project(project_dir: Path | str, integrations: Iterable[str] | None = N
         _install_finder(root, folders)
         scripts, load_errors, broken_files = _import_scripts(root, wanted)
         scripts, duplicate_errors = _drop_duplicates(scripts)
+        scripts, clash_errors = endpoint_clashes(scripts)
     errors.extend(load_errors)
     errors.extend(duplicate_errors)
+    errors.extend(clash_errors)
     return Project(
         project_dir=root,
         integrations=tuple(folders),

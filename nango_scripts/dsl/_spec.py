@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from nango_scripts.dsl._endpoints import Endpoint
+
 SyncType = Literal["full", "incremental"]
 
 
@@ -49,6 +51,9 @@ class SyncSpec:
     kind: Literal["sync"] = "sync"
     line: int | None = None
     """Line of the definition in ``source_file`` (its first decorator)."""
+    endpoints: tuple[Endpoint, ...] = ()
+    """Where it is served (``GET /<name>`` for a sync, ``POST /<name>`` for an action,
+    unless declared): see :mod:`nango_scripts.dsl._endpoints`."""
     template: TemplateRef | None = None
     """Set when the script comes from a template pack (``integration`` is then the
     integration it is enabled for, or the provider while it is only listed)."""
@@ -84,6 +89,9 @@ class ActionSpec:
     kind: Literal["action"] = "action"
     line: int | None = None
     """Line of the definition in ``source_file`` (its first decorator)."""
+    endpoints: tuple[Endpoint, ...] = ()
+    """Where it is served (``GET /<name>`` for a sync, ``POST /<name>`` for an action,
+    unless declared): see :mod:`nango_scripts.dsl._endpoints`."""
     template: TemplateRef | None = None
     """Set when the script comes from a template pack (``integration`` is then the
     integration it is enabled for, or the provider while it is only listed)."""

@@ -28,6 +28,7 @@ from nango_scripts.dsl import (
     ScriptSpec,
     SyncSpec,
     TemplateLibrary,
+    endpoint_clashes,
     load_library,
     load_pack,
 )
@@ -89,6 +90,8 @@ def compose(
                 )
             elif (integration_id, name) not in own:
                 scripts.append(dataclasses.replace(template, integration=integration_id))
+    scripts, clashes = endpoint_clashes(scripts)  # the project's scripts come first
+    errors.extend(clashes)
     errors.extend(library.errors)
     return dataclasses.replace(project, scripts=tuple(scripts), errors=tuple(errors))
 

@@ -10,6 +10,7 @@ from ..models import Base
     sync_type="full",
     track_deletes=True,
     scopes=["schema.bases:read"],
+    endpoints=[{"method": "GET", "path": "/syncs/bases"}],
     description="Every base the token can access, with the user's permission level.",
     version="1.0.0",
 )

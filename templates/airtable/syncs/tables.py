@@ -34,6 +34,7 @@ def to_table(raw: dict[str, Any], base: dict[str, Any]) -> Table:
     sync_type="full",
     track_deletes=True,
     scopes=["schema.bases:read"],
+    endpoints=[{"method": "GET", "path": "/syncs/tables"}],
     description="The tables of every base the token can access, with their fields and views "
     "and the id and name of their base.",
     version="1.0.0",

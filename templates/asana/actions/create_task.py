@@ -30,6 +30,7 @@ def to_output(raw: dict[str, Any]) -> CreateTaskOutput:
     input=CreateAsanaTask,
     output=CreateTaskOutput,
     scopes=["tasks:write"],
+    endpoint={"method": "POST", "path": "/actions/create-task", "group": "Tasks"},
     description="Create a task in Asana.",
     version="1.0.0",
 )

@@ -27,6 +27,7 @@ def to_project(raw: dict[str, Any]) -> dict[str, Any]:
     track_deletes=True,
     metadata=ProjectsMetadata,
     scopes=["workspaces:read", "projects:read", "teams:read"],
+    endpoints=[{"method": "GET", "path": "/syncs/projects"}],
     description="Sync projects for workspaces or teams in scope (the metadata's workspace_ids "
     "and team_ids, or every workspace of the user).",
     version="1.0.0",

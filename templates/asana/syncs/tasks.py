@@ -12,6 +12,7 @@ from ..models import Task
     frequency="every hour",
     sync_type="incremental",
     scopes=["workspaces:read", "projects:read", "tasks:read", "users:read"],
+    endpoints=[{"method": "GET", "path": "/syncs/tasks"}],
     description="Every task of every project in the user's workspaces; later runs fetch only "
     "the tasks modified since the last run.",
     version="1.0.0",

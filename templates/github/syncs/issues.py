@@ -62,6 +62,7 @@ def to_issue(raw: dict[str, Any]) -> Issue:
     sync_type="incremental",
     metadata=IssuesMetadata,
     scopes=["repo"],
+    endpoints=[{"method": "GET", "path": "/syncs/issues"}],
     description="Issues of the repositories in the connection metadata (or of every repository "
     "the user can see); later runs fetch only the issues updated since the last run.",
     version="1.0.0",

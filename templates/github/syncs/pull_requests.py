@@ -54,6 +54,7 @@ def parse_timestamp(value: str) -> datetime:
 
 @sync(
     name="pull-requests",
+    endpoints=[{"method": "GET", "path": "/syncs/pull-requests"}],
     models=[PullRequest],
     frequency="every hour",
     sync_type="incremental",

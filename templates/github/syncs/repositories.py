@@ -38,6 +38,7 @@ def to_repository(raw: dict[str, Any]) -> Repository:
 # all and a repository missing from a complete run is marked deleted.
 @sync(
     name="repositories",
+    endpoints=[{"method": "GET", "path": "/syncs/repositories"}],
     models=[Repository],
     frequency="every hour",
     sync_type="full",

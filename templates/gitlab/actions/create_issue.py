@@ -26,6 +26,7 @@ def to_output(raw: dict[str, Any]) -> CreateIssueOutput:
     input=CreateIssueInput,
     output=CreateIssueOutput,
     scopes=["api"],
+    endpoint={"method": "POST", "path": "/actions/create-issue", "group": "Issues"},
     description="Create an issue in a GitLab project.",
     version="1.0.0",
 )

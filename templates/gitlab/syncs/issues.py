@@ -27,6 +27,7 @@ def to_issue(raw: dict[str, Any]) -> Issue:
 
 @sync(
     name="issues",
+    endpoints=[{"method": "GET", "path": "/syncs/issues"}],
     models=[Issue],
     frequency="every hour",
     sync_type="incremental",

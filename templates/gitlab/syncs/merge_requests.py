@@ -35,6 +35,7 @@ def to_merge_request(raw: dict[str, Any]) -> MergeRequest:
     frequency="every hour",
     sync_type="incremental",
     scopes=["read_api"],
+    endpoints=[{"method": "GET", "path": "/syncs/merge-requests"}],
     description="Merge requests of every project the user is a member of; later runs fetch "
     "only the merge requests updated since the last run.",
     version="1.0.0",

@@ -40,6 +40,7 @@ def to_project(raw: dict[str, Any]) -> Project:
     frequency="every hour",
     sync_type="incremental",
     scopes=["read_api"],
+    endpoints=[{"method": "GET", "path": "/syncs/projects"}],
     description="Every project the user is a member of; later runs fetch only the projects "
     "with activity since the last run.",
     version="1.0.0",

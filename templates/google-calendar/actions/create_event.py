@@ -41,6 +41,7 @@ def to_output(raw: dict[str, Any]) -> CreateEventOutput:
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.events",
     ],
+    endpoint={"method": "POST", "path": "/actions/create-event", "group": "Events"},
     description="Create a calendar event",
     version="1.0.0",
 )

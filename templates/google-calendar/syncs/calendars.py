@@ -12,6 +12,7 @@ from ..models import GoogleCalendar
     # run was removed from the user's list.
     track_deletes=True,
     scopes=["https://www.googleapis.com/auth/calendar.readonly"],
+    endpoints=[{"method": "GET", "path": "/calendars", "group": "Calendars"}],
     description="Sync the calendars list of the user",
     version="1.0.0",
 )

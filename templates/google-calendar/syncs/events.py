@@ -83,6 +83,7 @@ def to_event(raw: dict[str, Any]) -> dict[str, Any]:
     sync_type="incremental",
     metadata=CalendarMetadata,
     scopes=["https://www.googleapis.com/auth/calendar.readonly"],
+    endpoints=[{"method": "GET", "path": "/events", "group": "Events"}],
     description=(
         "Syncs the events of the primary calendar (or of the calendars listed in the "
         "metadata's calendarsToSync) and saves the entire object as the Google API gives it. "

@@ -23,6 +23,7 @@ PROPERTY_OF = {
     input=CreateContactInput,
     output=CreateUpdateContactOutput,
     scopes=["crm.objects.contacts.write", "oauth"],
+    endpoint={"method": "POST", "path": "/actions/create-contact", "group": "Contacts"},
     description="Create a single contact in HubSpot.",
     version="1.0.0",
 )

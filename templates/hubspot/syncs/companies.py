@@ -38,6 +38,7 @@ def to_company(raw: dict[str, Any]) -> Company:
 
 @sync(
     name="companies",
+    endpoints=[{"method": "GET", "path": "/syncs/companies", "group": "Companies"}],
     models=[Company],
     frequency="every day",
     sync_type="full",

@@ -6,6 +6,7 @@ from ..models import Contact
 
 @sync(
     name="contacts",
+    endpoints=[{"method": "GET", "path": "/syncs/contacts", "group": "Contacts"}],
     models=[Contact],
     frequency="every day",
     sync_type="full",

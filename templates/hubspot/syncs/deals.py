@@ -37,6 +37,7 @@ def associated_ids(raw: dict[str, Any], kind: str) -> list[str]:
         "crm.objects.contacts.read",
         "oauth",
     ],
+    endpoints=[{"method": "GET", "path": "/syncs/deals", "group": "Deals"}],
     description="Every deal of the HubSpot account with the names of its associated "
     "companies and contacts; deals gone from HubSpot are marked deleted.",
     version="1.0.0",

@@ -10,6 +10,7 @@ from ..models import Contact, IntercomCreateContact
     name="create-contact",
     input=IntercomCreateContact,
     output=Contact,
+    endpoint={"method": "POST", "path": "/contact"},
     description="Create a contact with the role user in Intercom.",
     version="1.0.0",
 )

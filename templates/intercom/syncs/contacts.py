@@ -6,6 +6,7 @@ from ..models import Contact
 
 @sync(
     name="contacts",
+    endpoints=[{"method": "GET", "path": "/syncs/contacts"}],
     models=[Contact],
     frequency="every 6 hours",
     sync_type="full",

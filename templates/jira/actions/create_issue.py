@@ -9,6 +9,7 @@ from ..models import CreateIssueInput, CreateIssueOutput
     input=CreateIssueInput,
     output=CreateIssueOutput,
     scopes=["write:jira-work"],
+    endpoint={"method": "POST", "path": "/actions/create-issue", "group": "Issues"},
     description="Creates an issue from Jira's own fields (project, issue type, summary, ...) "
     "and returns its id, key, API URL and page URL.",
     version="2.0.0",

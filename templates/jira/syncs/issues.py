@@ -62,6 +62,7 @@ def base_jql(metadata: JiraIssueMetadata) -> str:
     sync_type="incremental",
     metadata=JiraIssueMetadata,
     scopes=["read:jira-work"],
+    endpoints=[{"method": "GET", "path": "/syncs/issues"}],
     description="Issues the user can see, or those matching the JQL in the metadata; later "
     "runs fetch only the issues updated since the last run.",
     version="2.0.0",

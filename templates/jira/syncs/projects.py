@@ -33,6 +33,7 @@ def to_project(raw: dict[str, Any]) -> Project:
 
 @sync(
     name="projects",
+    endpoints=[{"method": "GET", "path": "/syncs/projects"}],
     models=[Project],
     frequency="every hour",
     sync_type="full",

@@ -36,6 +36,7 @@ def _id_of(node: dict[str, Any] | None) -> str | None:
     input=CreateIssueInput,
     output=CreateIssueOutput,
     scopes=["write"],
+    endpoint={"method": "POST", "path": "/actions/create-issue", "group": "Issues"},
     description="Creates an issue in a team, with optional description, priority, state, "
     "assignee, cycle, labels and project, and returns it.",
     version="2.0.0",

@@ -99,6 +99,7 @@ def scope_filter(metadata: IssuesMetadata) -> dict[str, Any]:
 
 @sync(
     name="issues",
+    endpoints=[{"method": "GET", "path": "/syncs/issues"}],
     models=[Issue],
     frequency="every 5 minutes",
     sync_type="incremental",

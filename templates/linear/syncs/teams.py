@@ -33,6 +33,7 @@ def to_team(node: dict[str, Any]) -> Team:
     frequency="every hour",
     sync_type="incremental",
     scopes=["read"],
+    endpoints=[{"method": "GET", "path": "/syncs/teams"}],
     description="Teams the user can see; later runs fetch only the teams updated since the "
     "last run and remove the ones archived (deleted) since.",
     version="2.0.0",

@@ -33,6 +33,7 @@ def to_user(node: dict[str, Any]) -> User:
     frequency="every 5 minutes",
     sync_type="incremental",
     scopes=["read"],
+    endpoints=[{"method": "GET", "path": "/syncs/users"}],
     description="Members of the workspace with their profile and active state; later runs "
     "fetch only the users updated since the last run, suspended ones included.",
     version="2.0.0",

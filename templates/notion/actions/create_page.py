@@ -27,6 +27,7 @@ def to_block(block: PageBlock) -> dict[str, Any]:
     input=CreatePageInput,
     output=CreatePageOutput,
     scopes=["insert_content"],
+    endpoint={"method": "POST", "path": "/actions/create-page", "group": "Pages"},
     description="Create a new Notion page with properties and optional children.",
     version="1.0.0",
 )

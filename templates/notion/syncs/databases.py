@@ -19,6 +19,7 @@ def plain_title(database: dict[str, Any]) -> str:
     # Neither search nor database queries report deleted rows: a row missing from a
     # complete run was deleted (or moved to the trash).
     track_deletes=True,
+    endpoints=[{"method": "GET", "path": "/databases", "group": "Databases"}],
     description=(
         "Sync a database content with each row as an entry. Store the top level "
         "database information in the metadata to be able to reconcile the database"

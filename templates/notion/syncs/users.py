@@ -27,6 +27,7 @@ def to_user(raw: dict[str, Any]) -> User:
     sync_type="full",
     # GET /v1/users has no "changed since" filter; a user missing from a complete run left.
     track_deletes=True,
+    endpoints=[{"method": "GET", "path": "/users", "group": "Users"}],
     description="Fetches a list of users from Notion",
     version="1.0.0",
 )

@@ -22,6 +22,7 @@ FIELD_OF = {
     input=CreateContactInput,
     output=ActionResponse,
     scopes=["offline_access", "api"],
+    endpoint={"method": "POST", "path": "/contacts", "group": "Contacts"},
     description="Create a single contact in Salesforce.",
     version="1.0.0",
 )

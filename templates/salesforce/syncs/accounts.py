@@ -36,6 +36,7 @@ def to_account(raw: dict[str, Any]) -> Account:
 
 @sync(
     name="accounts",
+    endpoints=[{"method": "GET", "path": "/syncs/accounts"}],
     models=[Account],
     frequency="every hour",
     sync_type="incremental",

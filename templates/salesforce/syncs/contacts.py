@@ -43,6 +43,7 @@ def to_contact(raw: dict[str, Any]) -> Contact:
 
 @sync(
     name="contacts",
+    endpoints=[{"method": "GET", "path": "/syncs/contacts"}],
     models=[Contact],
     frequency="every hour",
     sync_type="incremental",

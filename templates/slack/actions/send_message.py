@@ -10,6 +10,7 @@ from ..models import SendMessageInput, SendMessageOutput
     input=SendMessageInput,
     output=SendMessageOutput,
     scopes=["channels:read", "chat:write"],
+    endpoint={"method": "POST", "path": "/actions/send-message", "group": "Messages"},
     description="An action that sends a message to a slack channel.",
     version="1.0.0",
 )

@@ -33,6 +33,7 @@ def to_channel(raw: dict[str, Any]) -> dict[str, Any]:
 
 @sync(
     name="channels",
+    endpoints=[{"method": "GET", "path": "/syncs/channels", "group": "Channels"}],
     models=[SlackChannel],
     frequency="every hour",
     sync_type="full",

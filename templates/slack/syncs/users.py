@@ -44,6 +44,7 @@ def to_user(raw: dict[str, Any]) -> dict[str, Any]:
 
 @sync(
     name="users",
+    endpoints=[{"method": "GET", "path": "/syncs/users", "group": "Users"}],
     models=[SlackUser],
     frequency="every hour",
     sync_type="full",

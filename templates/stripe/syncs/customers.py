@@ -8,6 +8,7 @@ from ..models import Customer
     models=[Customer],
     frequency="every hour",
     sync_type="incremental",
+    endpoints=[{"method": "GET", "path": "/syncs/customers"}],
     description="Stripe customers. The first run fetches them all; later runs fetch the "
     "customers created since the last run (Stripe's list filters on creation time only, so "
     "changes to existing customers and deletions are not seen).",

@@ -8,6 +8,7 @@ from ..models import CreatedTicket, TicketCreate
     input=TicketCreate,
     output=CreatedTicket,
     scopes=["tickets:write"],
+    endpoint={"method": "POST", "path": "/actions/create-ticket", "group": "Tickets"},
     description="Create a Zendesk ticket.",
     version="1.0.0",
 )

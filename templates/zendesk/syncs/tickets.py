@@ -65,6 +65,7 @@ def to_ticket(raw: dict[str, Any]) -> Ticket:
 
 @sync(
     name="tickets",
+    endpoints=[{"method": "GET", "path": "/syncs/tickets"}],
     models=[Ticket],
     frequency="every hour",
     sync_type="incremental",

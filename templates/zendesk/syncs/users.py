@@ -23,6 +23,7 @@ def to_user(raw: dict[str, Any]) -> User:
     sync_type="full",
     track_deletes=True,
     scopes=["users:read"],
+    endpoints=[{"method": "GET", "path": "/users"}],
     description="The admins and agents of the Zendesk account (end users are left out).",
     version="1.0.0",
 )

@@ -12,10 +12,13 @@
     |   +-- InvalidCredentialsError   credentials given in the wrong shape (exit 2)
     +-- HttpError                     a request to the integration's API failed (exit 1)
     |   +-- AuthRefreshError          an OAuth2 token could not be refreshed
+    |   +-- InvalidRequestError       a request that cannot be sent as asked; nothing was sent
     +-- PaginationError               a pagination config or response that cannot be followed
     +-- RecordValidationError         records failed their model under --validate (exit 1)
     +-- ScriptRunError                anything else wrong with a run (undeclared model, ...)
     +-- RecordQueryError              a records read asked wrongly: bad cursor, limit... (exit 2)
+    +-- LimitError                    a value that cannot be kept and read back: not JSON,
+    |                                 nested too deep, too large, not Unicode text (exit 2)
     +-- StoreError                    the database refused or holds something unexpected
         +-- ConnectionExistsError     creating a connection that exists (exit 2)
     ActionError                       raised *by scripts*: an action's expected failure,
@@ -38,6 +41,8 @@ __all__ = [
     "CredentialsError",
     "HttpError",
     "InvalidCredentialsError",
+    "InvalidRequestError",
+    "LimitError",
     "NangoScriptsError",
     "PaginationError",
     "ProjectError",
@@ -129,6 +134,11 @@ class AuthRefreshError(HttpError):
     pass
 
 
+class InvalidRequestError(HttpError):
+    """A request refused before anything was sent: an endpoint that leaves the base URL,
+    a URL httpx cannot send (bad port, too long), a header value HTTP cannot carry."""
+
+
 class PaginationError(NangoScriptsError):
     pass
 
@@ -147,6 +157,13 @@ class StoreError(NangoScriptsError):
 
 class RecordQueryError(NangoScriptsError):
     """A read of records asked for something wrong (bad cursor, limit out of range...)."""
+
+    exit_code = 2
+
+
+class LimitError(NangoScriptsError):
+    """A value the service could not keep and read back: not JSON, nested too deep, too
+    large, or text that is not Unicode. The message names the value and the limit."""
 
     exit_code = 2
 

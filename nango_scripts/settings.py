@@ -21,6 +21,8 @@ Environment variables win over the file (an empty value counts as unset):
                                         0 keeps them all)
     NANGO_SCRIPTS_SERVER_HOST           [server] host (default 127.0.0.1)
     NANGO_SCRIPTS_SERVER_PORT           [server] port (default 3003)
+    NANGO_SCRIPTS_SERVER_MAX_BODY_BYTES [server] max_body_bytes: the largest request body
+                                        the service reads (default 10485760, 10 MiB)
     NANGO_INTEGRATION_<ID>_BASE_URL     base_url of integration <ID> (upper-cased, "-" -> "_")
 
 docs/configuration.md describes the file and the providers.
@@ -47,6 +49,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_FILE",
+    "DEFAULT_MAX_BODY_BYTES",
     "Settings",
     "WebhookSettings",
     "integration_base_url_var",
@@ -62,6 +65,7 @@ _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True} | {
     "off": False,
 }
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class Settings:
     environment: str = "dev"
     server_host: str = "127.0.0.1"
     server_port: int = 3003
+    server_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """Larger request bodies are refused with 413 before they are read."""
     config_path: Path | None = None
     """The ``nango.toml`` that was read, or None when the project has none."""
     activity_retention_days: int = 30
@@ -146,7 +152,8 @@ def load_settings(
     environment = _env(env, "NANGO_ENVIRONMENT") or _str(data, "environment", where) or "dev"
     if not _ID.match(environment):
         raise _ConfigError(f"environment {environment!r}: use letters, digits, '-' and '_'.")
-    host, port = _server(_table(data, "server", where), env, where)
+    server = _table(data, "server", where)
+    host, port = _server(server, env, where)
     return Settings(
         project_dir=project,
         database_url=database_url,
@@ -158,6 +165,7 @@ def load_settings(
         environment=environment,
         server_host=host,
         server_port=port,
+        server_max_body_bytes=_max_body_bytes(server, env, f"{where} [server]"),
         config_path=path if path.is_file() else None,
         activity_retention_days=_retention_days(env),
     )
@@ -322,7 +330,7 @@ def _number(
 
 def _server(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> tuple[str, int]:
     where = f"{where} [server]"
-    _check_keys(table, ("host", "port"), where)
+    _check_keys(table, ("host", "port", "max_body_bytes"), where)
     host = _env(env, "NANGO_SCRIPTS_SERVER_HOST") or _str(table, "host", where) or "127.0.0.1"
     raw_port: Any = table.get("port", 3003)
     source = f"{where} port"
@@ -333,6 +341,22 @@ def _server(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> tup
     if isinstance(raw_port, bool) or not isinstance(raw_port, int) or not 0 < raw_port < 65536:
         raise _ConfigError(f"{source} = {raw_port!r}: expected a port number (1-65535).")
     return host, raw_port
+
+
+def _max_body_bytes(table: Mapping[str, Any], env: Mapping[str, str], where: str) -> int:
+    name = "NANGO_SCRIPTS_SERVER_MAX_BODY_BYTES"
+    raw: Any = table.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    source = f"{where} max_body_bytes"
+    env_value = _env(env, name)
+    if env_value is not None:
+        source = name
+        raw = int(env_value.strip()) if env_value.strip().isdigit() else env_value
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise _ConfigError(
+            f"{source} = {raw!r}: expected a whole number of bytes above 0"
+            f" (default {DEFAULT_MAX_BODY_BYTES}, 10 MiB)."
+        )
+    return raw
 
 
 def _database_url(url: str | None, project: Path, source: str) -> str:

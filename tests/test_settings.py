@@ -233,6 +233,9 @@ def test_unknown_tables_and_keys_are_named(tmp_path: Path, toml: str, message: s
         ("[server]\nport = 0", {}, "expected a port number"),
         ("[server]\nport = true", {}, "expected a port number"),
         ("", {"NANGO_SCRIPTS_SERVER_PORT": "http"}, "NANGO_SCRIPTS_SERVER_PORT"),
+        ("[server]\nmax_body_bytes = 0", {}, "max_body_bytes = 0: expected a whole number"),
+        ("[server]\nmax_body_bytes = '10MB'", {}, "expected a whole number of bytes"),
+        ("", {"NANGO_SCRIPTS_SERVER_MAX_BODY_BYTES": "10MB"}, "NANGO_SCRIPTS_SERVER_MAX_BODY"),
         ("", {"NANGO_WEBHOOK_ON_SYNC_ERROR": "maybe"}, "expected true or false"),
         ("environment = 'my env'", {}, "environment 'my env'"),
         ("webhooks = 3", {}, "webhooks must be a table"),
@@ -298,3 +301,11 @@ def test_toml_error_at_end_of_document_names_the_file(tmp_path: Path) -> None:
     _project(tmp_path, "a = [1,\n")
     with pytest.raises(ConfigError, match=r"nango\.toml: invalid TOML: .*end of document"):
         load_settings(tmp_path, env={})
+
+
+def test_the_body_size_limit_from_the_file_or_the_environment(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, env={}).server_max_body_bytes == 10 * 1024 * 1024
+    project = _project(tmp_path, "[server]\nmax_body_bytes = 2048")
+    assert load_settings(project, env={}).server_max_body_bytes == 2048
+    env = {"NANGO_SCRIPTS_SERVER_MAX_BODY_BYTES": "4096"}
+    assert load_settings(project, env=env).server_max_body_bytes == 4096

@@ -4,9 +4,10 @@ the ``dev`` loop (which keeps the main thread for the file watcher and its signa
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from nango_scripts.engine import Service
     from nango_scripts.settings import Settings
 
-__all__ = ["ServiceThread", "announce_secret_key"]
+__all__ = ["ServiceThread", "announce_secret_key", "serve_log_config"]
 
 _SHUTDOWN_GRACE_S = 5
 """How long a stop waits for requests in flight (an action, say) before cancelling them."""
@@ -34,6 +35,21 @@ def announce_secret_key(service: Service) -> None:
             " NANGO_SECRET_KEY to use your own). Send it as 'Authorization: Bearer <key>'.",
             err=True,
         )
+
+
+def serve_log_config() -> dict[str, Any]:
+    """uvicorn's logging, its access line replaced by the service's own (logger
+    ``nango_scripts.access``, same shape and stream), which masks secrets in the request
+    target: run uvicorn with ``access_log=False`` beside it."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["nango_scripts.access"] = {
+        "handlers": ["access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 class ServiceThread:

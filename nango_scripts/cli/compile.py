@@ -14,7 +14,7 @@ from nango_scripts.dsl import Project, ScriptSpec
 from nango_scripts.errors import NangoScriptsError, ProjectError
 from nango_scripts.settings import load_settings
 
-_HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY", "FROM")
+_HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY", "ENDPOINT", "FROM")
 
 
 @click.command("compile")
@@ -76,6 +76,7 @@ def _print_table(project: Project) -> None:
             spec.kind,
             _models(spec),
             _frequency(spec),
+            ", ".join(str(e) for e in spec.endpoints) or "-",
             f"template ({spec.template.pack})" if spec.template else "project",
         )
         for spec in project.scripts
@@ -134,6 +135,7 @@ def _describe(spec: ScriptSpec, project_dir: Path) -> dict[str, Any]:
         "is_async": spec.is_async,
         "source_file": source.as_posix() if source is not None else None,
         "line": spec.line,
+        "endpoints": [e.to_json() for e in spec.endpoints],
     }
     if spec.template is not None:
         common["template"] = f"{spec.template.pack}:{spec.template.provider}/{spec.name}"

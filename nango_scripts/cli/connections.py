@@ -18,7 +18,7 @@ import click
 from nango_scripts.cli._errors import fail
 from nango_scripts.errors import NangoScriptsError
 from nango_scripts.settings import Settings, load_settings
-from nango_scripts.store import ConnectionStore, ConnectionSummary
+from nango_scripts.store import MAX_JSON_DEPTH, ConnectionStore, ConnectionSummary
 
 __all__ = ["connections_group"]
 
@@ -43,6 +43,12 @@ def _json_object(
             raise click.BadParameter(f"cannot read {origin}: {reason}.", ctx, param) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise click.BadParameter(
+            f"{origin} nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays.",
+            ctx,
+            param,
+        ) from None
     except json.JSONDecodeError as exc:
         raise click.BadParameter(
             f"{origin} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"

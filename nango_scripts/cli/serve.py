@@ -25,7 +25,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from nango_scripts.cli._serving import announce_secret_key
+    from nango_scripts.cli._serving import announce_secret_key, serve_log_config
     from nango_scripts.engine import Service
     from nango_scripts.server import create_app
     from nango_scripts.settings import load_settings
@@ -37,7 +37,15 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     port = port or settings.server_port
     click.echo(f"nango-scripts: serving {settings.project_dir} on http://{host}:{port}", err=True)
     app = create_app(service)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="on",
+        access_log=False,  # the app writes its own access line, secrets masked
+        log_config=serve_log_config(),
+    )
     try:
         uvicorn.Server(config).run()
     finally:

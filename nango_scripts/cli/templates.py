@@ -114,8 +114,8 @@ def _catalogue(rows: list[dict[str, Any]]) -> str:
             "",
             f"[README](../templates/{provider}/README.md)",
             "",
-            "| Template | Kind | Description | Models | Sync | Metadata | Scopes |",
-            "|---|---|---|---|---|---|---|",
+            "| Template | Kind | Endpoint | Description | Models | Sync | Metadata | Scopes |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for r in (r for r in rows if r["provider"] == provider):
             sync = f"{r['sync_type']}, {r['frequency']}" if r["kind"] == "sync" else "-"
@@ -124,6 +124,7 @@ def _catalogue(rows: list[dict[str, Any]]) -> str:
             cells = [
                 f"`{r['name']}`",
                 r["kind"],
+                ", ".join(f"`{e}`" for e in r.get("endpoints") or []) or "-",
                 r["description"].replace("|", "\\|") or "-",
                 ", ".join(r["models"]) or "-",
                 sync,

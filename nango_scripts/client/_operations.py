@@ -39,6 +39,8 @@ ProxyParams = (
 )
 
 _NO_BODY: Any = object()
+NO_BODY: Any = _NO_BODY
+"""``call_endpoint(..., input=NO_BODY)``: send no body (``None`` sends JSON ``null``)."""
 
 
 class NotGiven(enum.Enum):
@@ -376,6 +378,36 @@ class Operations:
     ) -> Flow[Any]:
         request = self._action_request(
             provider_config_key, connection_id, action_name, input, background=False
+        )
+        return self._call(request, decode)
+
+    def call_endpoint(
+        self,
+        provider_config_key: str,
+        connection_id: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        input: Any = _NO_BODY,
+    ) -> Flow[Any]:
+        headers = _connection(provider_config_key, connection_id)
+        _required(method=method, path=path)
+        if not path.startswith("/"):
+            raise ValueError(f"path {path!r} must start with '/' (e.g. /issues)")
+        pairs: list[tuple[str, ParamValue | None]] = []
+        for name, value in (params or {}).items():
+            if isinstance(value, list | tuple):
+                pairs.extend((name, v) for v in value)
+            else:
+                pairs.append((name, value))
+        request = self._request(
+            method.upper(),
+            path,
+            params=pairs,
+            body=input,
+            headers=headers,
+            retryable=method.upper() == "GET",
         )
         return self._call(request, decode)
 

@@ -21,7 +21,7 @@ from nango_scripts.client._models import (
     RecordsPage,
     SyncStatus,
 )
-from nango_scripts.client._operations import NOT_GIVEN, NotGiven
+from nango_scripts.client._operations import NO_BODY, NOT_GIVEN, NotGiven
 
 __all__ = ["Nango"]
 
@@ -200,6 +200,24 @@ class Nango(NangoBase):
         """Run an action and return its output (any JSON value)."""
         return self._driver.run(
             self._ops.trigger_action(provider_config_key, connection_id, action_name, input)
+        )
+
+    def call_endpoint(
+        self,
+        provider_config_key: str,
+        connection_id: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        input: Any = NO_BODY,
+    ) -> Any:
+        """A generated endpoint of a sync or action (``GET /issues``, ``POST /issues``): the
+        records page ``{"records", "next_cursor"}`` of a sync, an action's output."""
+        return self._driver.run(
+            self._ops.call_endpoint(
+                provider_config_key, connection_id, method, path, params=params, input=input
+            )
         )
 
     def trigger_action_async(

@@ -15,8 +15,14 @@ from nango_scripts.engine._project import (
     find_project_script,
     open_project_script,
 )
+from nango_scripts.engine._redact import SecretScrubber, shown_url
 from nango_scripts.engine._run_once import SyncRun
-from nango_scripts.engine._scheduler import RunFinished, Scheduler
+from nango_scripts.engine._scheduler import (
+    RETRY_INTERRUPTED_S,
+    RunFinished,
+    Scheduler,
+    interrupted_retry_delay,
+)
 from nango_scripts.engine._service import Service
 from nango_scripts.engine._templates import (
     TemplateRow,
@@ -45,6 +51,7 @@ from nango_scripts.engine._webhooks import (
 )
 
 __all__ = [
+    "RETRY_INTERRUPTED_S",
     "ActionRunner",
     "ActivityRecorder",
     "DeliveryReport",
@@ -60,6 +67,7 @@ __all__ = [
     "RunReport",
     "Runner",
     "Scheduler",
+    "SecretScrubber",
     "Service",
     "SyncOutcome",
     "SyncRun",
@@ -71,6 +79,7 @@ __all__ = [
     "enabled_names",
     "find_project_script",
     "index_document",
+    "interrupted_retry_delay",
     "open_project_script",
     "plan_sync_webhooks",
     "read_enabled",
@@ -80,6 +89,7 @@ __all__ = [
     "send_run_webhooks",
     "served_project",
     "set_templates",
+    "shown_url",
     "sign_body",
     "sync_webhook_payloads",
     "template_rows",

@@ -4,6 +4,10 @@ An action saves no records, so it runs against a counting in-memory store. A ref
 OAuth2 token and metadata the action sets are saved to the connection store. A
 background run keeps its result in ``action_runs`` (:class:`ActionRunStore`) until it
 is fetched; the service's stop cancels the runs still going and records why.
+
+A failed run's error message is masked as the Activity log masks it (the connection's
+credentials, refreshed ones included): it may quote an upstream body that echoes them,
+and it goes to the caller (a 424) and into ``action_runs``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from nango_scripts.engine._activity import (
     OperationRecorder,
     start_run_operation,
 )
+from nango_scripts.engine._redact import SecretScrubber, masked_error
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import RunResult, run_script
 from nango_scripts.store import ActionRunStore, Connection, ConnectionStore, MemoryRecordStore
@@ -56,9 +61,15 @@ class ActionRunner:
             operation = await start_run_operation(self.activity, "action", c, spec.name)
         else:
             await operation.running()
+        scrub = (
+            self.activity.scrubber(c.credentials)
+            if self.activity is not None
+            else SecretScrubber(c.credentials)
+        )
 
         async def save_credentials(credentials: dict[str, Any]) -> None:
             operation.add_secrets(credentials)
+            scrub.add(credentials)
             await asyncio.to_thread(
                 connections.update_credentials, c.integration_id, c.connection_id, credentials
             )
@@ -86,7 +97,7 @@ class ActionRunner:
             await operation.stopped(reason, cancelled=cancelled)
             raise
         await operation.finish_run(result)
-        return result
+        return masked_error(result, scrub)
 
     async def start(
         self,

@@ -27,12 +27,11 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Required, TypedDict, Unpack
 
-from nango_scripts.engine._redact import SecretScrubber, capped_fields, capped_text
-from nango_scripts.http import scrub_url
+from nango_scripts.engine._redact import SecretScrubber, capped_fields, capped_text, shown_url
 from nango_scripts.runtime import LogRecord, RunResult
 from nango_scripts.store import (
     ActivityMessage,
@@ -144,6 +143,14 @@ class OperationRecorder:
     def add_secrets(self, credentials: Mapping[str, Any]) -> None:
         """Refreshed credentials: mask the new tokens too."""
         self._scrubber.add(credentials)
+
+    def mask(self, text: str) -> str:
+        """``text`` with what this operation masks masked: for errors shown elsewhere."""
+        return self._scrubber.text(text)
+
+    def add_secret_values(self, values: Iterable[str]) -> None:
+        """What a caller sent (the proxy's headers): masked wherever it appears too."""
+        self._scrubber.add_values(values)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -496,7 +503,7 @@ class ActivityRecorder:
         failed and another one follows after that wait (``will_retry``: it does, the wait
         unknown; False: out of attempts).
         """
-        shown = scrub_url(url)
+        shown = shown_url(url)  # a webhook URL may be its own credential
         delivered = error is None and status is not None and 200 <= status < 300
         what = f"{event} webhook" + (f" ({model})" if model else "")
         answer = f"{status}" if status is not None else "no answer"

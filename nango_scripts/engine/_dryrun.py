@@ -12,6 +12,7 @@ import httpx
 
 from nango_scripts.dsl import ScriptSpec, SyncSpec
 from nango_scripts.engine._project import open_project_script
+from nango_scripts.engine._redact import SecretScrubber, masked_error, masked_log
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
 from nango_scripts.settings import Settings
@@ -60,8 +61,12 @@ class DryRun:
     ) -> RunResult:
         settings = self.settings
         connection = self.connection
+        # The log and the error are printed (and may land in a CI log): they may quote an
+        # upstream body that echoes the credentials.
+        scrub = SecretScrubber(connection.credentials)
 
         async def save_credentials(credentials: dict[str, Any]) -> None:
+            scrub.add(credentials)
             # A refreshed token must not be lost even in a dry run: providers that
             # rotate refresh tokens would lock the connection out.
             with ConnectionStore.open(settings) as connections:
@@ -69,7 +74,7 @@ class DryRun:
                     connection.integration_id, connection.connection_id, credentials
                 )
 
-        return await run_script(
+        result = await run_script(
             self.spec,
             connection=connection,
             provider=self.provider,
@@ -79,9 +84,10 @@ class DryRun:
             metadata=metadata,
             save_credentials=save_credentials if self.persist_credentials else None,
             strict_validation=strict_validation,
-            on_log=on_log,
+            on_log=masked_log(on_log, scrub),
             transport=transport,
         )
+        return masked_error(result, scrub)
 
     def records(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Per model, what the run saved, updated and deleted (in call order).

@@ -23,7 +23,7 @@ import httpx
 
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.engine._activity import ActivityRecorder, start_run_operation
-from nango_scripts.engine._redact import SecretScrubber
+from nango_scripts.engine._redact import SecretScrubber, masked_error, masked_log
 from nango_scripts.engine._webhooks import plan_for_run
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
@@ -116,7 +116,7 @@ class SyncRun:
                 last_sync_date=last_sync_date,
                 save_credentials=save_credentials,
                 save_metadata=save_metadata,
-                on_log=operation.tee(on_log),
+                on_log=operation.tee(masked_log(on_log, scrub)),
                 log_level="debug" if operation.enabled else "info",
                 transport=transport,
                 run_id=run_id,
@@ -165,4 +165,4 @@ class SyncRun:
         )
         if result.success:
             await self.records.set_last_sync_date(scope, spec.name, result.started_at)
-        return result
+        return masked_error(result, scrub)  # the CLI prints it

@@ -7,8 +7,14 @@
 - At most one active run per (connection, sync): a trigger during a run leaves one
   follow-up waiting (``pending_trigger``), run as soon as the current one ends.
 - A run longer than ``run_timeout_s`` is cancelled and recorded as failed.
-- On start, runs left 'running' by a previous process are marked failed; schedules go
-  on from their stored next run.
+- On start, runs left 'running' by a previous process (it died: SIGKILL, a crash, the
+  machine) are marked failed, and their syncs run again soon rather than a frequency
+  after the cut-off run began, which would leave the connection's data half-synced that
+  long: within ``RETRY_INTERRUPTED_S`` seconds (resuming from the script's checkpoint),
+  doubled for each further cut-off in a row so that a run that kills its process is not
+  retried in a tight loop, never later than the run already planned. A run cancelled
+  because the service is stopping (SIGTERM, Ctrl-C) is due again at once on the next
+  start. Paused schedules stay paused. Other schedules go on from their stored next run.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from nango_scripts.dsl import Project, SyncSpec, parse_frequency
 from nango_scripts.engine._activity import ActivityRecorder
@@ -34,7 +41,17 @@ from nango_scripts.store import (
     SqlRecordStore,
 )
 
-__all__ = ["RunFinished", "Scheduler"]
+__all__ = ["RETRY_INTERRUPTED_S", "RunFinished", "Scheduler", "interrupted_retry_delay"]
+
+RETRY_INTERRUPTED_S: Final = 5.0
+"""A sync whose run was cut off by the death of the service runs again this long after
+the next start (documented in docs/service.md); doubled for each cut-off in a row."""
+
+
+def interrupted_retry_delay(base_s: float, cut_offs_in_a_row: int) -> timedelta:
+    """``base_s`` after one cut-off run, doubling with each further one (capped at 2**12:
+    the sync's own schedule comes first long before that)."""
+    return timedelta(seconds=base_s * 2 ** min(max(cut_offs_in_a_row, 1) - 1, 12))
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,7 @@ class Scheduler:
         schedules: ScheduleStore,
         tick_s: float = 1.0,
         run_timeout_s: float = 24 * 3600,
+        retry_interrupted_s: float = RETRY_INTERRUPTED_S,
         on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
         on_log: Callable[[ScheduleKey, LogRecord], None] | None = None,
         clock: Callable[[], datetime] = _now,
@@ -76,6 +94,7 @@ class Scheduler:
         self.schedules = schedules
         self.tick_s = tick_s
         self.run_timeout_s = run_timeout_s
+        self.retry_interrupted_s = retry_interrupted_s
         self._on_run_finished = on_run_finished
         self._on_log = on_log
         self._clock = clock
@@ -91,7 +110,12 @@ class Scheduler:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.schedules.mark_interrupted_runs)
+        started = self._clock()
+
+        def retry_at(cut_offs_in_a_row: int) -> datetime:
+            return started + interrupted_retry_delay(self.retry_interrupted_s, cut_offs_in_a_row)
+
+        await asyncio.to_thread(self.schedules.mark_interrupted_runs, self.environment, retry_at)
         await self.ensure_schedules()
         self._loop_task = asyncio.create_task(self._loop(), name="nango-scheduler")
 
@@ -101,7 +125,9 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
         for key in list(self._active):
-            await self.cancel(key, reason="cancelled: the service stopped")
+            if await self.cancel(key, reason="cancelled: the service stopped"):
+                # cut off, not finished: due again as soon as the service is back
+                await asyncio.to_thread(self.schedules.retry_soon, key, self._clock())
 
     async def _loop(self) -> None:
         while True:

@@ -226,6 +226,7 @@ def describe(spec: ScriptSpec) -> dict[str, Any]:
         "scopes": list(spec.scopes),
         "pack": template.pack if template else None,
         "pack_version": template.version if template else None,
+        "endpoints": [str(e) for e in spec.endpoints],
     }
     if isinstance(spec, SyncSpec):
         info.update(

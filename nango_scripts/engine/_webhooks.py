@@ -34,8 +34,7 @@ import httpx
 
 from nango_scripts import __version__
 from nango_scripts.engine._activity import ActivityRecorder
-from nango_scripts.engine._redact import SecretScrubber
-from nango_scripts.http import scrub_url
+from nango_scripts.engine._redact import SecretScrubber, shown_url, without_url
 from nango_scripts.runtime import RunResult
 from nango_scripts.settings import Settings, WebhookSettings
 from nango_scripts.store import (
@@ -359,8 +358,8 @@ class WebhookDelivery:
         self.lease_s = settings.timeout_s + 5.0
         """How long a claimed row stays hidden: a worker killed mid-POST leaves it due again."""
         self._secret = secret_key
-        # A URL may carry a token (a path segment, a query parameter): Python's log gets
-        # it masked, like the Activity log, and never the secret key.
+        # A URL may carry a token (a path segment, a query parameter): Python's log shows
+        # it cut down (shown_url), like the Activity log, and never the secret key.
         self._scrub = SecretScrubber({"secret_key": secret_key}).text
         self._transport = transport
         self._clock = clock
@@ -542,6 +541,7 @@ class WebhookDelivery:
             error = f"no answer within {self.settings.timeout_s:g} s"
         except Exception as exc:  # network errors, and a URL httpx cannot use
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            error = without_url(error, item.url)  # it may quote the URL, token and all
         took_ms = (asyncio.get_running_loop().time() - started) * 1000
         try:
             return await self._settle(_Attempt(item, status, error, began, took_ms))
@@ -611,7 +611,7 @@ class WebhookDelivery:
         results: list[Result] = []
         for (item, status, _, error), wait, ok in zip(plans, waits, applied, strict=True):
             where = self._scrub(
-                f"webhook {item.id} to {scrub_url(item.url)} (attempt {item.attempts})"
+                f"webhook {item.id} to {shown_url(item.url)} (attempt {item.attempts})"
             )
             if status == "delivered":
                 results.append("delivered")

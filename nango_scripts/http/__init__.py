@@ -17,15 +17,17 @@ from nango_scripts.http._pagination_config import (
     pagination_from_dict,
 )
 from nango_scripts.http._retry import RetryPolicy
-from nango_scripts.http._urls import scrub_url
+from nango_scripts.http._urls import MASK, is_secret_name, scrub_url
 
 __all__ = [
+    "MASK",
     "ApiClient",
     "Cursor",
     "Link",
     "Offset",
     "PaginationConfig",
     "RetryPolicy",
+    "is_secret_name",
     "pagination_from_dict",
     "scrub_url",
 ]

@@ -2,6 +2,10 @@
 
 The client is a thin driver: URL joining, auth, the retry policy and the paginators
 are decided elsewhere (pure code); here they meet httpx, the clock and ``sleep``.
+
+Where a request may go and which requests carry the credentials is ``_targets``'s rule:
+a URL outside the base URL's host (an absolute URL, a next link, a redirect) is sent
+without the connection's credentials and the integration's headers.
 """
 
 from __future__ import annotations
@@ -19,12 +23,23 @@ from typing import Any
 import certifi
 import httpx
 
-from nango_scripts.errors import HttpError, PaginationError
+from nango_scripts.errors import CredentialsError, HttpError, InvalidRequestError, PaginationError
 from nango_scripts.http._auth import AuthParts, build_auth
 from nango_scripts.http._pagination_config import PaginationConfig, resolve_pagination
 from nango_scripts.http._paginators import PageRequest, Paginator, make_paginator
 from nango_scripts.http._retry import RetryPolicy
-from nango_scripts.http._urls import join_url, scrub_url
+from nango_scripts.http._targets import (
+    GUARD,
+    BadRedirect,
+    CredentialGuard,
+    CredentialScope,
+    UnsafeTarget,
+    api_url,
+    check_hop,
+    merge_headers,
+    parse_target,
+)
+from nango_scripts.http._urls import scrub_url
 from nango_scripts.providers import ProviderConfig
 
 __all__ = ["ApiClient"]
@@ -85,7 +100,7 @@ class ApiClient:
             )
         self._policy = policy
         self._secret_params = (provider.api_key_query,) if provider.api_key_query else ()
-        self._base_headers = httpx.Headers(dict(provider.headers))
+        self._withheld_from: set[str] = set()
         # Before the httpx client exists: bad credentials must not leak an open client.
         self._auth = build_auth(
             provider, credentials, self._post_token, on_credentials_refreshed, self._log
@@ -95,6 +110,7 @@ class ApiClient:
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             verify=_ssl_context(),
+            event_hooks={"request": [check_hop]},
         )
 
     async def __aenter__(self) -> ApiClient:
@@ -127,16 +143,24 @@ class ApiClient:
         retries: int | None = None,
         base_url_override: str | None = None,
     ) -> httpx.Response:
-        """One request (retried as needed); any final status >= 400 raises :class:`HttpError`."""
-        url = join_url(base_url_override or self.provider.base_url, endpoint)
+        """One request (retried as needed); any final status >= 400 raises :class:`HttpError`.
+
+        A relative ``endpoint`` stays under the base URL (``base_url_override`` when given);
+        :class:`InvalidRequestError` if it would leave it, or if the URL cannot be sent.
+        """
+        method = method.upper()
+        base = base_url_override or self.provider.base_url
+        scope = self._scope(method, base, "base_url_override" if base_url_override else "")
+        url = self._url(method, base, endpoint)
         response, attempts = await self._send(
-            method.upper(),
+            method,
             url,
             params=params,
             json=json,
             data=data,
             headers=headers,
             retries=retries,
+            scope=scope,
         )
         return self._checked(response, attempts)
 
@@ -158,8 +182,11 @@ class ApiClient:
         config = resolve_pagination(self.provider.pagination, paginate, provider=self.provider.name)
         paginator = make_paginator(config)
         first = paginator.first_request(params, json)
-        url = join_url(self.provider.base_url, endpoint)
-        return self._pages(paginator, first, method.upper(), url, headers, retries)
+        method = method.upper()
+        base = self.provider.base_url
+        scope = self._scope(method, base, "")
+        url = self._url(method, base, endpoint)
+        return self._pages(paginator, first, method, url, headers, retries, scope)
 
     async def _pages(
         self,
@@ -169,6 +196,7 @@ class ApiClient:
         url: str,
         headers: Mapping[str, str] | None,
         retries: int | None,
+        scope: CredentialScope,
     ) -> AsyncIterator[list[Any]]:
         while page is not None:
             response, attempts = await self._send(
@@ -178,6 +206,7 @@ class ApiClient:
                 json=page.json,
                 headers=headers,
                 retries=retries,
+                scope=scope,
             )
             self._checked(response, attempts)
             try:
@@ -199,16 +228,51 @@ class ApiClient:
         self, url: str, form: dict[str, str], headers: dict[str, str]
     ) -> httpx.Response:
         """A token-endpoint request: retried like any other, but without the API's auth/headers."""
-        response, _ = await self._send("POST", url, data=form, headers=headers, api=False)
+        response, _ = await self._send("POST", url, data=form, headers=headers, scope=None)
         return response
 
-    def _headers_for(self, parts: AuthParts, headers: Mapping[str, str] | None) -> httpx.Headers:
-        merged = self._base_headers.copy()
-        if parts.headers:
-            merged.update(parts.headers)
-        if headers:
-            merged.update(headers)  # the script's headers win, case-insensitively
-        return merged
+    def _shown(self, url: str) -> str:
+        shown = self.scrub(url)
+        return shown if len(shown) <= 200 else f"{shown[:200]}... ({len(shown):,} characters)"
+
+    def _refused(self, method: str, url: str, reason: UnsafeTarget | str) -> InvalidRequestError:
+        shown = self._shown(url)
+        return InvalidRequestError(
+            f"{method} {shown} was not sent: {reason}.", method=method, url=shown
+        )
+
+    def _scope(self, method: str, base: str, what: str) -> CredentialScope:
+        try:
+            return CredentialScope.of(base)
+        except UnsafeTarget as exc:
+            shown = self._shown(base)
+            name = what or f"The base_url of {self.provider.name!r}"
+            raise InvalidRequestError(
+                f"{name} {shown!r} is not a usable base URL: {exc}. Nothing was sent.",
+                method=method,
+                url=shown,
+            ) from None
+
+    def _url(self, method: str, base: str, endpoint: str) -> str:
+        try:
+            return api_url(base, endpoint)
+        except UnsafeTarget as exc:
+            raise self._refused(
+                method, base.rstrip("/") + "/" + endpoint.lstrip("/"), exc
+            ) from None
+
+    def _withheld(self, method: str, url: httpx.URL, scope: CredentialScope) -> None:
+        host = url.host
+        if self.provider.auth == "none" or host in self._withheld_from:
+            return
+        self._withheld_from.add(host)
+        shown = self.scrub(str(url))
+        self._log(
+            "info",
+            f"{method} {shown}: sent without the connection's credentials, which only go to "
+            f"{scope.describe()} over {'https' if scope.https else 'http(s)'}",
+            {"method": method, "url": shown, "host": host},
+        )
 
     async def _send(
         self,
@@ -220,20 +284,47 @@ class ApiClient:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         retries: int | None = None,
-        api: bool = True,
+        scope: CredentialScope | None,
     ) -> tuple[httpx.Response, int]:
         """The final response and how many retries it took; HttpError if the network never answered.
 
-        ``api=False`` (token requests) sends neither the provider's headers nor auth.
+        The connection's auth and the provider's headers go only to URLs ``scope`` allows;
+        ``scope=None`` (token requests) sends neither.
         """
+        try:
+            target = parse_target(url)
+        except UnsafeTarget as exc:
+            raise self._refused(method, url, exc) from None
+        trusted = scope is not None and scope.allows(target)
+        if scope is not None and not trusted:
+            self._withheld(method, target, scope)
         limit = self._retries if retries is None else retries
         attempt = 0
         previous = 0.0
         renewed = False
         while True:
-            parts = await self._auth.prepare() if api else _NO_AUTH
+            parts = await self._auth.prepare() if trusted else _NO_AUTH
+            names = (*self.provider.headers, *parts.headers) if trusted else ()
+            guard = CredentialGuard(scope, names, attached=trusted)
             try:
-                response = await self._attempt(method, url, params, json, data, headers, parts, api)
+                response = await self._attempt(
+                    method, target, params, json, data, headers, parts, guard
+                )
+            except BadRedirect as exc:
+                raise HttpError(
+                    f"{method} {self.scrub(url)} failed: the API redirected to {exc}",
+                    method=method,
+                    url=self.scrub(url),
+                    hint="The API answered with a redirect that cannot be followed.",
+                ) from None
+            except httpx.InvalidURL as exc:  # the query made it too long, say
+                raise self._refused(method, url, f"the URL is not valid: {exc}") from None
+            except httpx.LocalProtocolError as exc:
+                # Our request is not valid HTTP: retrying cannot help, and the error's text
+                # quotes the offending header value, which may be a credential.
+                raise self._refused(
+                    method, url, f"it is not a valid HTTP request ({type(exc).__name__})"
+                ) from None
             except httpx.TransportError as exc:
                 wait = self._policy.delay(
                     attempt=attempt,
@@ -254,7 +345,7 @@ class ApiClient:
                 self._retry_log(method, shown, type(exc).__name__, wait, attempt, limit)
             else:
                 status = response.status_code
-                if status == 401 and api and self._auth.can_refresh and not renewed:
+                if status == 401 and trusted and self._auth.can_refresh and not renewed:
                     renewed = True  # once per call: a second 401 is an answer, not a stale token
                     if await self._auth.unauthorized(parts):
                         continue
@@ -277,21 +368,34 @@ class ApiClient:
     async def _attempt(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         params: Mapping[str, Any] | None,
         json: Any,
         data: Any,
         headers: Mapping[str, str] | None,
         parts: AuthParts,
-        api: bool,
+        guard: CredentialGuard,
     ) -> httpx.Response:
         """One HTTP exchange, logged at debug level."""
         send_params = {**parts.params, **(params or {})} if parts.params else params
-        target: str | httpx.URL = url
-        if send_params and "?" in url:
+        target = url
+        if send_params and url.query:
             # httpx would replace the URL's own query with ``params``: merge instead.
-            target, send_params = httpx.URL(url).copy_merge_params(send_params), None
+            target, send_params = url.copy_merge_params(send_params), None
         raw = data if isinstance(data, str | bytes) else None
+        provider_headers = self.provider.headers if guard.attached else None
+        try:
+            merge_headers(parts.headers)
+        except UnsafeTarget as exc:
+            raise CredentialsError(
+                f"The connection's credentials cannot be sent: {exc}.",
+                hint="Import them again (a line break pasted with a key?).",
+            ) from None
+        try:
+            # The script's headers win over the auth's, which win over the provider's.
+            sent_headers = merge_headers(provider_headers, parts.headers, headers)
+        except UnsafeTarget as exc:
+            raise self._refused(method, str(url), exc) from None
         started = time.perf_counter()
         response = await self._http.request(
             method,
@@ -300,7 +404,8 @@ class ApiClient:
             json=json,
             data=None if raw is not None else data,
             content=raw,
-            headers=self._headers_for(parts, headers) if api else headers,
+            headers=sent_headers,
+            extensions={GUARD: guard},
         )
         if self._log_fn is not None:
             shown = self.scrub(str(response.url))
@@ -341,6 +446,15 @@ class ApiClient:
         body = response.text[:500]
         message = f"{method} {url} failed with {status} {response.reason_phrase}"
         hint = _HINTS.get(status)
+        guard = response.request.extensions.get(GUARD)
+        if (
+            status in (401, 403)
+            and self.provider.auth != "none"
+            and isinstance(guard, CredentialGuard)
+        ):
+            scope = guard.scope
+            if scope is not None and not (guard.attached and scope.allows(response.request.url)):
+                hint = f"This URL got no credentials: they only go to {scope.describe()}."
         if retried:
             hint = f"Gave up after {retried} retries. {hint or ''}".strip()
         raise HttpError(

@@ -7,6 +7,7 @@ expected shape, so a wrongly imported connection is a clear message, not a KeyEr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ SHAPES = {
     "oauth2_cc": '{"type": "OAUTH2_CC", "client_id": "...", "client_secret": "..."}',
 }
 _TYPES = {"api_key": "API_KEY", "basic": "BASIC", "oauth2": "OAUTH2", "oauth2_cc": "OAUTH2_CC"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_credentials(credentials: Mapping[str, Any], mode: str, provider: str) -> None:
@@ -129,4 +131,14 @@ def parse_token_response(response: httpx.Response, what: str) -> dict[str, Any]:
             url=url,
             status=status,
         )
+    for name in ("access_token", "refresh_token"):
+        if _CONTROL.search(str(payload.get(name) or "")):
+            # Not quoted: it is a token, and it could not go into a header anyway.
+            raise AuthRefreshError(
+                f"Could not {what}: the {name} in the answer of POST {url} holds a control "
+                "character, which cannot go into an HTTP header.",
+                method="POST",
+                url=url,
+                status=status,
+            )
     return payload

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["MASK", "is_absolute", "join_url", "scrub_url"]
+__all__ = ["MASK", "is_absolute", "is_secret_name", "join_url", "scrub_url"]
 
 MASK = "***"
 
@@ -32,14 +32,31 @@ _SECRET_NAMES = frozenset(
         "sig",
         "auth",
         "code",
+        "sid",
     }
 )
-# ... and any name containing one of these.
-_SECRET_PARTS = ("token", "secret", "password", "api_key", "apikey", "signature")
+# ... and any name containing one of these: the rule for every name, a query parameter's,
+# a header's or a logged field's (``is_secret_name``), whoever sent it.
+_SECRET_PARTS = (
+    "token",
+    "secret",
+    "passw",
+    "api_key",
+    "apikey",
+    "signature",
+    "authorization",
+    "cookie",
+    "credential",
+    "private_key",
+    "privatekey",
+    "hmac",
+    "session",
+    "jwt",
+)
 
 
 def is_absolute(url: str) -> bool:
-    return url.startswith(("http://", "https://"))
+    return url[:8].lower().startswith(("http://", "https://"))  # schemes ignore case
 
 
 def join_url(base_url: str, endpoint: str) -> str:
@@ -57,11 +74,16 @@ def join_url(base_url: str, endpoint: str) -> str:
     return base_url.rstrip("/") + "/" + endpoint.lstrip("/")
 
 
+def is_secret_name(name: str) -> bool:
+    """A header, field or parameter named like a secret (``X-Api-Key``, ``session_id``,
+    ``refresh_token``...): its value is masked wherever it is shown."""
+    norm = name.strip().lower().replace("-", "_")
+    return any(part in norm for part in _SECRET_PARTS)
+
+
 def _is_secret(name: str, extra: frozenset[str]) -> bool:
     norm = unquote_plus(name).strip().lower().replace("-", "_")
-    if norm in _SECRET_NAMES or norm in extra:
-        return True
-    return any(part in norm for part in _SECRET_PARTS)
+    return norm in _SECRET_NAMES or norm in extra or is_secret_name(norm)
 
 
 def scrub_url(url: str, secret_params: Iterable[str] = ()) -> str:

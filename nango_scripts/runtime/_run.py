@@ -22,13 +22,14 @@ from nango_scripts.errors import (
     NangoScriptsError,
     RecordValidationError,
     ScriptRunError,
+    StoreError,
 )
 from nango_scripts.http import ApiClient
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime._blocking import BlockingNangoAction, BlockingNangoSync
 from nango_scripts.runtime._context import NangoAction, NangoSync, RunState
 from nango_scripts.runtime._results import LogRecord, RunError, RunResult
-from nango_scripts.store import Connection, RecordScope, RecordStore
+from nango_scripts.store import Connection, RecordScope, RecordStore, json_value_problem
 
 __all__ = ["run_script"]
 
@@ -116,6 +117,8 @@ async def run_script(
         error = RunError("validation_error", str(exc))
     except HttpError as exc:
         error = RunError("http_error", str(exc))
+    except StoreError as exc:  # the database's failure, not the script's
+        error = RunError("server_error", str(exc))
     except NangoScriptsError as exc:
         error = RunError("script_error", str(exc))
     except (Exception, SystemExit) as exc:
@@ -256,7 +259,10 @@ def _dump_output(spec: ActionSpec, result: Any) -> Any:
                 f'action "{spec.name}" returned output that does not match {spec.output.__name__}: {_short(exc)}',
             ) from None
     if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
+        result = result.model_dump(mode="json")
+    problem = json_value_problem(result)  # what no client could read back
+    if problem is not None:
+        raise _InvalidIO("invalid_output", f'the output of action "{spec.name}" {problem}')
     return result
 
 

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nango_scripts.dsl import ActionSpec
@@ -21,9 +21,17 @@ from nango_scripts.server._common import (
     find_connection,
     require_integration,
 )
-from nango_scripts.server._errors import ERROR_RESPONSES, ApiError, ErrorBody, FieldError
+from nango_scripts.server._errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    ErrorBody,
+    FieldError,
+    JsonAnswer,
+)
 
 __all__ = ["router"]
+
+logger = logging.getLogger("nango_scripts.server")
 
 router = APIRouter(tags=["actions"], responses=ERROR_RESPONSES)
 
@@ -39,6 +47,7 @@ _FAILURES: dict[str, tuple[int, str]] = {
     "interrupted": (500, "action_interrupted"),
     "server_error": (500, "server_error"),
 }
+_SERVER_FAILED = "The action failed on the server's side (not in the script); see the server log."
 _FAILURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     424: {"model": ErrorBody, "description": "An HTTP request of the action failed"},
     500: {"model": ErrorBody, "description": "The action failed (action_script_failure)"},
@@ -64,6 +73,9 @@ def failure(error: RunError | dict[str, Any]) -> ApiError:
         else (str(error.get("type")), str(error.get("message")), error.get("payload"))
     )
     status, code = _FAILURES.get(kind, (500, "action_script_failure"))
+    if code == "server_error":  # ours (the database...): its detail is for the log only
+        logger.error("an action failed on the server's side: %s", message)
+        return ApiError(status, code, _SERVER_FAILED)
     if code == "action_script_failure":
         message = f"The action script failed with an error: {message}"
     return ApiError(status, code, message, payload=payload)
@@ -122,7 +134,7 @@ async def trigger_action(
     body: TriggerBody,
     x_async: Annotated[str | None, Header(alias="X-Async")] = None,
     x_max_retries: Annotated[int | None, Header(alias="X-Max-Retries", ge=0, le=5)] = None,
-) -> JSONResponse:
+) -> JsonAnswer:
     provider = require_integration(service, provider_config_key)
     spec = _find_action(service, provider_config_key, body.action_name)
     connection = await find_connection(service, provider_config_key, connection_id)
@@ -130,7 +142,7 @@ async def trigger_action(
     if (x_async or "").strip().lower() == "true":
         run_id = await service.actions.start(spec, connection, provider, body.input)
         status_url = f"/action/{run_id}"
-        return JSONResponse(
+        return JsonAnswer(
             {"id": run_id, "statusUrl": status_url},
             status_code=202,
             headers={"Location": status_url},
@@ -138,7 +150,7 @@ async def trigger_action(
     result = await service.actions.run(spec, connection, provider, body.input)
     if result.error is not None:
         raise failure(result.error)
-    return JSONResponse(result.output)
+    return JsonAnswer(result.output)
 
 
 @router.get(
@@ -149,7 +161,7 @@ async def trigger_action(
 )
 async def get_action_result(
     service: ServiceDep, action_id: Annotated[str, Path(description="The id from X-Async")]
-) -> JSONResponse:
+) -> JsonAnswer:
     try:
         uuid.UUID(action_id)
     except ValueError:
@@ -169,4 +181,4 @@ async def get_action_result(
         )
     if run.error is not None:
         raise failure(run.error)
-    return JSONResponse(run.output)
+    return JsonAnswer(run.output)

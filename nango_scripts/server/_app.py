@@ -26,6 +26,7 @@ from nango_scripts.server import (
     _logs,
     _page_activity,
     _page_login,
+    _page_reference,
     _page_render,
     _page_scripts,
     _proxy,
@@ -34,8 +35,12 @@ from nango_scripts.server import (
     _syncs,
     _templates,
 )
+from nango_scripts.server._access_log import AccessLog
 from nango_scripts.server._auth import OPEN_PATHS, BearerAuth
-from nango_scripts.server._errors import install_error_handlers
+from nango_scripts.server._endpoints import GeneratedEndpoints, generated_openapi
+from nango_scripts.server._errors import JsonAnswer, install_error_handlers
+from nango_scripts.server._limits import RequestLimits
+from nango_scripts.server._login_limit import LoginLimiter
 from nango_scripts.server._session import PageSessions
 
 __all__ = ["create_app"]
@@ -82,6 +87,7 @@ def create_app(service: Service) -> FastAPI:
         version=_version(),
         description="Nango's REST API for syncs, actions, records, connections and the proxy.",
         lifespan=lifespan,
+        default_response_class=JsonAnswer,
         docs_url=None,
         redoc_url=None,
     )
@@ -101,16 +107,31 @@ def create_app(service: Service) -> FastAPI:
         _page_login.router,
         _page_activity.router,
         _page_scripts.router,
+        _page_reference.router,
         _page_render.assets_router,
     ):
         app.include_router(router)
+    # Inside the auth middleware (added after it runs first): generated endpoints are
+    # served with the same key as the API.
+    app.add_middleware(GeneratedEndpoints, service=lambda: service)
     app.state.page_sessions = PageSessions(service.secret_key)
-    app.add_middleware(BearerAuth, secret_key=service.secret_key)
+    # Inside the key check (added after, so it runs first): sizes, NUL ids, JSON bodies.
+    app.add_middleware(RequestLimits, max_body_bytes=service.settings.server_max_body_bytes)
+    # One bucket per client for both doors that take the key: the API and the login form.
+    app.state.login_limiter = LoginLimiter()
+    app.add_middleware(BearerAuth, secret_key=service.secret_key, limiter=app.state.login_limiter)
+    # Added last, so outermost: every answer gets its (masked) access line.
+    app.add_middleware(AccessLog, masked=(service.secret_key,))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _schema(app)
-        return app.openapi_schema
+        # The generated endpoints change with every reload: added on each request.
+        try:
+            project = service.project
+        except RuntimeError:  # not started: no scripts yet
+            return app.openapi_schema
+        return generated_openapi(project, app.openapi_schema)
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -3,8 +3,10 @@ Activity page's.
 
 A pure ASGI middleware, so that it runs before routing and body parsing: a request
 without the key learns nothing (not whether the route exists, nor whether its body was
-valid). The key is compared in constant time. The Activity page's routes (exactly
-those, listed here) check its session cookie themselves: the API never accepts it.
+valid). The key is compared in constant time, and wrong keys are limited per client
+(:mod:`._login_limit`): a client that sent too many gets 429 with ``Retry-After``, its
+key not compared. The Activity page's routes (exactly those, listed here) check its
+session cookie themselves: the API never accepts it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from nango_scripts.server._login_limit import LoginLimiter, client_key, too_many_attempts_message
 
 __all__ = ["OPEN_PATHS", "BearerAuth", "is_page_path"]
 
@@ -32,7 +36,7 @@ _PAGE_PATHS = frozenset(
         "/assets/page.css",
     }
 )
-_PAGE_OPERATION = re.compile(r"/activity/[^/]+(?:/fragment)?")
+_PAGE_OPERATION = re.compile(r"/activity/[^/]+(?:/fragment)?|/scripts-view/reference/[^/]+")
 
 
 def is_page_path(path: str) -> bool:
@@ -61,9 +65,10 @@ def key_matches(header: bytes | None, secret: bytes) -> bool:
 
 
 class BearerAuth:
-    def __init__(self, app: ASGIApp, secret_key: str) -> None:
+    def __init__(self, app: ASGIApp, secret_key: str, limiter: LoginLimiter) -> None:
         self.app = app
         self._secret = secret_key.encode()
+        self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS or is_page_path(scope["path"]):
@@ -74,18 +79,39 @@ class BearerAuth:
             if name == b"authorization":
                 header = value
                 break
+        if header is None:  # no key, no guess: not counted
+            await _refuse(send, 401, _BODY, [(b"www-authenticate", b"Bearer")])
+            return
+        client = client_key(scope.get("client"))
+        wait_s = self._limiter.wait_s(client)
+        if wait_s:
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "too_many_attempts",
+                        "message": too_many_attempts_message(wait_s),
+                    }
+                }
+            ).encode()
+            await _refuse(send, 429, body, [(b"retry-after", str(wait_s).encode())])
+            return
         if key_matches(header, self._secret):
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(_BODY)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": _BODY})
+        self._limiter.failed(client)
+        await _refuse(send, 401, _BODY, [(b"www-authenticate", b"Bearer")])
+
+
+async def _refuse(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

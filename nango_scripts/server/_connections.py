@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from nango_scripts.engine import Service
+from nango_scripts.engine import Service, shown_url
 from nango_scripts.errors import ConfigError, ConnectionExistsError, ConnectionNotFoundError
 from nango_scripts.server._common import ServiceDep, iso
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError
-from nango_scripts.store import Connection, ConnectionSummary
+from nango_scripts.store import Connection, ConnectionSummary, check_stored_json
 
 __all__ = ["router"]
 
@@ -221,7 +221,7 @@ def _webhook_url_override(body: BaseModel) -> tuple[bool, str | None]:
             elif not host:
                 problem = "has no host"
     if problem is not None:
-        shown = url if len(url) <= 100 else url[:100] + "..."
+        shown = shown_url(url[:100])  # its path or query may hold the receiver's token
         raise ApiError(
             400,
             "invalid_body",
@@ -305,6 +305,8 @@ async def create_connection(service: ServiceDep, body: CreateConnection) -> Conn
         )
     connection_id = body.connection_id or str(uuid.uuid4())
     store = service.connections
+    if body.metadata is not None:  # refused before the credentials of one that exists change
+        check_stored_json("connection metadata", body.metadata)
 
     def upsert() -> tuple[Connection, bool]:
         try:

@@ -7,7 +7,9 @@ here, so a client never sees another one, and bad input is never a 500.
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,17 +24,22 @@ from nango_scripts.errors import (
     ConnectionNotFoundError,
     CredentialsError,
     InvalidCredentialsError,
+    LimitError,
     NangoScriptsError,
     RecordQueryError,
     ScriptNotFoundError,
+    StoreError,
 )
+from nango_scripts.server._access_log import masked
 
 __all__ = [
+    "DATABASE_FAILED",
     "ERROR_RESPONSES",
     "ApiError",
     "ErrorBody",
     "ErrorDetail",
     "FieldError",
+    "JsonAnswer",
     "error_response",
     "install_error_handlers",
 ]
@@ -70,9 +77,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (400, "Bad input (the message names the field)"),
         (401, "Missing or wrong secret key"),
         (404, "Unknown resource"),
+        (413, "The request body is over the size limit ([server] max_body_bytes)"),
+        (429, "Too many wrong secret keys from this client: wait Retry-After seconds"),
     )
 }
 """Declared on every route, so a schema checker accepts our error answers."""
+
+
+class JsonAnswer(JSONResponse):
+    """JSON as Starlette writes it, except that text holding a lone surrogate (an action's
+    error payload may) is written with ASCII escapes instead of failing the answer."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, indent=None, separators=(",", ":")).encode()
 
 
 class ApiError(Exception):
@@ -113,7 +133,7 @@ def error_response(
         error["errors"] = [e.model_dump() for e in errors]
     if payload is not None:
         error["payload"] = payload
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
+    return JsonAnswer({"error": error}, status_code=status, headers=headers)
 
 
 def _api_error(_: Request, exc: Exception) -> JSONResponse:
@@ -181,13 +201,13 @@ def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, "invalid_request", str(exc.detail), headers=headers)
 
 
-def _nango_error(_: Request, exc: Exception) -> JSONResponse:
+def _nango_error(request: Request, exc: Exception) -> JSONResponse:
     """Errors of the layers below that a route did not translate itself."""
     assert isinstance(exc, NangoScriptsError)
-    message = str(exc).replace("\n", " ")
+    message = masked(request, str(exc).replace("\n", " "))
     if isinstance(exc, RecordQueryError):
         return error_response(400, "invalid_query_params", message)
-    if isinstance(exc, InvalidCredentialsError):
+    if isinstance(exc, InvalidCredentialsError | LimitError):
         return error_response(400, "invalid_body", message)
     if isinstance(exc, ConnectionNotFoundError):
         return error_response(404, "unknown_connection", message)
@@ -198,12 +218,20 @@ def _nango_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, CredentialsError):
         return error_response(500, "server_error", message)
     logger.error("request failed: %s", message)
+    if isinstance(exc, StoreError):  # it quotes the database driver: the log's, not the client's
+        return error_response(500, "server_error", DATABASE_FAILED)
     return error_response(500, "server_error", message)
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    # A bug of ours: log it, answer in the usual shape without internals.
-    logger.exception("unexpected error in a request", exc_info=exc)
+DATABASE_FAILED = "The database failed to answer; see the server log."
+"""What a client is told of a database failure (the driver's message is logged)."""
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # A bug of ours: log it (masked: its message may quote the request), answer in the
+    # usual shape without internals.
+    trace = "".join(traceback.format_exception(exc)).rstrip()
+    logger.error("unexpected error in a request: %s", masked(request, trace))
     return error_response(500, "server_error", "An unexpected error occurred; see the server log.")
 
 

@@ -2,8 +2,10 @@
 
 ``POST /login`` takes the key from a form (compared in constant time) and sets an
 HTTP-only, ``SameSite=Lax`` session cookie (:mod:`._session`); a wrong key gets the
-form again with an error and no cookie. ``POST /logout`` (with the session's CSRF token)
-ends the session. Every other page shows the login form while there is no session.
+form again with an error and no cookie; wrong keys count against the client as on the
+API (:mod:`._login_limit`): a limited client gets 429 with ``Retry-After``, its key not
+compared. ``POST /logout`` (with the session's CSRF token) ends the session. Every other
+page shows the login form while there is no session.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from nango_scripts.server._login_limit import LoginLimiter, client_key, too_many_attempts_message
 from nango_scripts.server._page_render import PAGE_HEADERS, render
 from nango_scripts.server._session import COOKIE_NAME, PageSession, PageSessions
 
@@ -114,7 +117,20 @@ async def login(request: Request) -> Response:
     except FormError as exc:
         return login_page(request, error=exc.message, status_code=exc.status_code)
     sessions = sessions_of(request)
+    limiter: LoginLimiter = request.app.state.login_limiter
+    client = client_key(request.scope.get("client"))
+    wait_s = limiter.wait_s(client)
+    if wait_s:
+        page = login_page(
+            request,
+            error=too_many_attempts_message(wait_s),
+            status_code=429,
+            next_path=fields.get("next"),
+        )
+        page.headers["Retry-After"] = str(wait_s)
+        return page
     if not sessions.key_matches(fields.get("key", "")):
+        limiter.failed(client)
         return login_page(
             request,
             error="That is not the secret key.",

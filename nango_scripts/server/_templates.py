@@ -37,6 +37,7 @@ class Template(BaseModel):
     pack: str | None
     pack_version: str | None
     models: list[str]
+    endpoints: list[str] = Field(default_factory=list, description="Where it is served")
     frequency: str | None = None
     sync_type: str | None = None
     track_deletes: bool | None = None

@@ -31,6 +31,15 @@ from nango_scripts.store._crypto import (
     load_key,
     load_or_create_key,
 )
+from nango_scripts.store._json_limits import (
+    MAX_JSON_DEPTH,
+    MAX_STORED_JSON_BYTES,
+    check_stored_json,
+    json_body_problem,
+    json_value_problem,
+    read_stored_json,
+    size_text,
+)
 from nango_scripts.store._memory import MemoryRecordStore, ModelLog
 from nango_scripts.store._outbox import OutboxEntry, OutboxItem, OutboxStatus, WebhookOutbox
 from nango_scripts.store._record_json import JsonRecordPage
@@ -46,6 +55,8 @@ from nango_scripts.store._sql_records import RecordPage, SqlRecordStore
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
 
 __all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_STORED_JSON_BYTES",
     "MIGRATIONS",
     "OPERATION_STATES",
     "OPERATION_TYPES",
@@ -80,12 +91,17 @@ __all__ = [
     "ScheduleStore",
     "SqlRecordStore",
     "WebhookOutbox",
+    "check_stored_json",
     "credentials_aad",
     "deep_merge",
     "dump_records",
+    "json_body_problem",
+    "json_value_problem",
     "load_key",
     "load_or_create_key",
     "migrate",
     "open_database",
+    "read_stored_json",
+    "size_text",
     "validate_credentials",
 ]

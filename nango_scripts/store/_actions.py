@@ -64,9 +64,21 @@ def _action_run(row: Any) -> ActionRun:
     )
 
 
-def _json(value: Any) -> str:
+def _json(value: Any, *, top: bool = True) -> str:
     # An ActionError payload is whatever the script raised it with: never fail on it.
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError) as exc:  # circular, or nested past any reader
+        if top and isinstance(value, dict):  # the error's own keys stay readable
+            parts = (f"{json.dumps(str(k))}:{_json(v, top=False)}" for k, v in value.items())
+            return "{" + ",".join(parts) + "}"
+        return json.dumps(f"(not kept: a {type(value).__name__} that is not JSON: {exc})")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no database takes it as text
+            return json.dumps(value, default=str)  # escaped (\\ud800): ASCII text
+    return text
 
 
 class ActionRunStore(TableStore):

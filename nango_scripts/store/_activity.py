@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,8 +104,25 @@ class OperationPage:
     """Pass it back as ``cursor`` for the next (older) page; None on the last one."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a script: kept as the text "\ud800"
+            return _SURROGATE.sub(lambda found: f"\\\\u{ord(found.group()):04x}", text)
+    return text
+
+
+def _text(value: str | None) -> str | None:
+    """Log text as every database keeps it: a NUL (PostgreSQL refuses it) written ``\\x00``,
+    a lone surrogate (not UTF-8) as its ``\\ud800`` escape; the line itself is never lost."""
+    if value is None or (value.isascii() and "\x00" not in value):
+        return value
+    return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
 
 
 def _operation(row: Any) -> Operation:
@@ -177,7 +195,7 @@ class ActivityStore(TableStore):
                     integration_id,
                     connection_id,
                     script,
-                    title,
+                    _text(title),
                     timestamp(started_at),
                 ),
             )
@@ -209,16 +227,17 @@ class ActivityStore(TableStore):
                     op.integration_id,
                     op.connection_id,
                     op.script,
-                    op.title,
+                    _text(op.title),
                     timestamp(op.started_at),
                     timestamp(finished),
                     duration,
-                    op.error,
+                    _text(op.error),
                     None if op.result is None else _json(dict(op.result)),
                 )
             )
             lines.extend(
-                (op.id, timestamp(m.at), m.level, m.message, _json(m.fields)) for m in op.messages
+                (op.id, timestamp(m.at), m.level, _text(m.message), _json(m.fields))
+                for m in op.messages
             )
         with self._db.transaction() as db:
             db.executemany(
@@ -247,7 +266,8 @@ class ActivityStore(TableStore):
         if not messages:
             return
         rows = [
-            (operation_id, timestamp(m.at), m.level, m.message, _json(m.fields)) for m in messages
+            (operation_id, timestamp(m.at), m.level, _text(m.message), _json(m.fields))
+            for m in messages
         ]
         with self._db.transaction() as db:
             db.executemany(
@@ -283,7 +303,7 @@ class ActivityStore(TableStore):
                     state,
                     finished,
                     max(0.0, round(duration.total_seconds() * 1000, 3)),
-                    error,
+                    _text(error),
                     None if result is None else _json(dict(result)),
                     operation_id,
                 ),

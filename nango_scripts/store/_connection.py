@@ -2,11 +2,14 @@
 
 Credentials use Nango's import shapes (SPEC 2). :func:`validate_credentials` is pure:
 it checks one dict and returns it normalised, naming the offending field otherwise.
-Error messages never quote a credential value, only its JSON type.
+Error messages never quote a credential value, only its JSON type. A control character
+(a line break, NUL, ...) is refused in every text field: keys, tokens and passwords go
+into HTTP headers, where it would break the request or inject another header.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,6 +93,8 @@ _SHAPES: Final[dict[AuthType, _Shape]] = {
 # Fields that may be an empty string (an API key used as the username, no password).
 _MAY_BE_EMPTY: Final = frozenset({"password"})
 _OBJECT_FIELDS: Final = frozenset({"raw"})
+# C0 controls and DEL: no HTTP header may carry them (a tab neither, in a credential).
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def credential_type(credentials: Mapping[str, Any]) -> AuthType:
@@ -155,6 +160,13 @@ def validate_credentials(credentials: object) -> dict[str, Any]:
             )
         if not value.strip() and name not in _MAY_BE_EMPTY:
             raise InvalidCredentialsError(f'Credentials field "{name}" is empty.', hint=expected)
+        control = _CONTROL.search(value)
+        if control is not None:
+            raise InvalidCredentialsError(
+                f'Credentials field "{name}" holds a control character'
+                f" (U+{ord(control.group()):04X}), which cannot go into an HTTP header.",
+                hint="Check for a line break or tab pasted with the value.",
+            )
         result[name] = _iso_utc(value, expected) if name == "expires_at" else value
     if kind == "NONE":
         return {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from nango_scripts.errors import (
     ConnectionNotFoundError,
     CredentialsError,
     InvalidCredentialsError,
+    LimitError,
     StoreError,
 )
 from nango_scripts.settings import Settings
@@ -35,9 +37,12 @@ from nango_scripts.store._connection import (
 )
 from nango_scripts.store._crypto import CredentialCipher, credentials_aad, load_key
 from nango_scripts.store._db import Database, Row, store_errors
+from nango_scripts.store._json_limits import check_stored_json, read_stored_json
 from nango_scripts.store._sqlite import open_database
 
 __all__ = ["ConnectionStore"]
+
+logger = logging.getLogger("nango_scripts.store")
 
 _COLUMNS: Final = (
     "integration_id, connection_id, environment, auth_type, expires_at,"
@@ -182,7 +187,7 @@ class ConnectionStore:
                 ).fetchone()
                 if row is None:
                     raise self._not_found(integration_id, connection_id)
-                merged = {**json.loads(row[0]), **metadata}
+                merged = {**_stored_metadata(row[0], integration_id, connection_id), **metadata}
                 self._db.execute(
                     "UPDATE connections SET metadata = ?, updated_at = ?"
                     " WHERE environment = ? AND integration_id = ? AND connection_id = ?",
@@ -340,7 +345,7 @@ class ConnectionStore:
             integration_id=integration_id,
             connection_id=connection_id,
             credentials=credentials,
-            metadata=json.loads(row["metadata"]),
+            metadata=_stored_metadata(row["metadata"], integration_id, connection_id),
             environment=row["environment"],
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
@@ -362,6 +367,7 @@ class ConnectionStore:
         self, integration_id: str, credentials: Mapping[str, Any]
     ) -> dict[str, Any]:
         clean = validate_credentials(credentials)
+        check_stored_json("credentials object", clean)
         provider = self._settings.integrations.get(integration_id)
         if provider is not None:
             wanted = AUTH_TYPE_OF_MODE[provider.auth]
@@ -392,7 +398,7 @@ def _summary(row: Row) -> ConnectionSummary:
         environment=row["environment"],
         auth_type=row["auth_type"],
         expires_at=row["expires_at"],
-        metadata=json.loads(row["metadata"]),
+        metadata=_stored_metadata(row["metadata"], row["integration_id"], row["connection_id"]),
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
     )
@@ -428,15 +434,25 @@ def _check_id(what: str, value: str) -> None:
 
 def _metadata_json(metadata: Mapping[str, Any]) -> str:
     if not isinstance(metadata, Mapping):
-        raise StoreError(
-            f"Connection metadata must be a JSON object, not {type(metadata).__name__}."
+        raise LimitError(
+            f"The connection metadata must be a JSON object, not {type(metadata).__name__}."
         )
-    try:
-        return json.dumps(
-            dict(metadata), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"Connection metadata must be JSON-serializable: {exc}.") from exc
+    return check_stored_json("connection metadata", dict(metadata))
+
+
+def _stored_metadata(text: str, integration_id: str, connection_id: str) -> dict[str, Any]:
+    """The stored metadata; one that no reader could serve (stored before the limits, or
+    altered in the database) reads as empty, so that it never breaks a listing."""
+    value = read_stored_json(text)
+    if isinstance(value, dict):
+        return value
+    logger.warning(
+        "the metadata of connection %r of integration %r breaks the limits of stored JSON"
+        " (nesting, text) and reads as empty: replace it (POST /connections/metadata)",
+        connection_id,
+        integration_id,
+    )
+    return {}
 
 
 def _existing(label: str, ids: builtins.list[str]) -> str:

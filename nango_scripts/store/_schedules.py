@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import placeholders
+from nango_scripts.store._db import Database, placeholders
 from nango_scripts.store._sqlite import TableStore
 
-__all__ = ["RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
+__all__ = ["INTERRUPTED_ERROR", "RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
 
 ScheduleStatus = Literal["STARTED", "PAUSED"]
+
+INTERRUPTED_ERROR: Final = "interrupted: the service stopped during the run"
+"""The error of a run found 'running' when the service starts: its process died."""
+_CUT_OFF_COUNTED: Final = 16
+"""Runs cut off in a row counted at most (a back-off that long is capped anyway)."""
 
 
 @dataclass(frozen=True)
@@ -333,11 +338,57 @@ class ScheduleStore(TableStore):
             )
         return [_run(r) for r in rows]
 
-    def mark_interrupted_runs(self) -> int:
-        """Runs still 'running' when the service starts were cut off: mark them failed."""
+    def mark_interrupted_runs(
+        self, environment: str, retry_at: Callable[[int], datetime]
+    ) -> builtins.list[ScheduleKey]:
+        """Runs of ``environment`` still 'running' when its service starts were cut off
+        (the process died): mark them failed, and bring their syncs back soon. Each one's
+        schedule, if started, is due no later than ``retry_at(n)``, where ``n`` counts its
+        runs cut off in a row, this one included (so that a run that keeps killing the
+        process is retried less and less often); a paused one is left alone.
+
+        One transaction: the schedules are moved before the runs are marked, so a crash
+        in between leaves the runs 'running' for the next start to find again. Returns
+        the keys of the runs marked, each once.
+        """
         with self._db.transaction() as db:
-            return db.execute(
+            rows = db.query(
+                "SELECT DISTINCT environment, integration_id, connection_id, sync_name"
+                " FROM sync_runs WHERE environment = ? AND status = 'running'",
+                (environment,),
+            )
+            keys = sorted((ScheduleKey(*row) for row in rows), key=ScheduleKey.values)
+            for key in keys:
+                history = db.query(
+                    f"SELECT status, error FROM sync_runs WHERE {_KEY_WHERE}"
+                    " ORDER BY started_at DESC LIMIT ?",
+                    (*key.values(), _CUT_OFF_COUNTED),
+                )
+                in_a_row = 0
+                for status, error in history:
+                    if status != "running" and (status, error) != ("failed", INTERRUPTED_ERROR):
+                        break
+                    in_a_row += 1
+                _due_by(db, key, retry_at(max(1, in_a_row)))
+            db.execute(
                 "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = ?"
-                " WHERE status = 'running'",
-                (timestamp(), "interrupted: the service stopped during the run"),
-            ).rowcount
+                " WHERE environment = ? AND status = 'running'",
+                (timestamp(), INTERRUPTED_ERROR, environment),
+            )
+        return keys
+
+    def retry_soon(self, key: ScheduleKey, when: datetime) -> None:
+        """A run of ``key`` was cut off (the service stopped): its schedule, if started, is
+        due no later than ``when``; a paused one is left alone."""
+        with self._db.transaction() as db:
+            _due_by(db, key, when)
+
+
+def _due_by(db: Database, key: ScheduleKey, when: datetime) -> None:
+    """A started schedule is due no later than ``when`` (an earlier next run stays)."""
+    at = timestamp(when)
+    db.execute(
+        f"UPDATE sync_schedules SET next_run_at = ? WHERE {_KEY_WHERE} AND status = 'STARTED'"
+        " AND (next_run_at IS NULL OR next_run_at > ?)",
+        (at, *key.values(), at),
+    )

@@ -67,15 +67,45 @@ async def test_planted_secrets_never_reach_the_activity_log(harness: Harness) ->
         assert base64.b64encode(secret.encode()).decode() not in everything
 
 
-def _dump(harness: Harness) -> str:
-    """Every row of the activity tables, as stored."""
+async def test_what_a_caller_sends_is_masked_as_what_the_service_sends(
+    harness: Harness,
+) -> None:
+    """The proxy's caller puts a session in the query and a token in a custom header; the
+    API quotes both in its error: neither reaches the Activity log, stored or shown."""
+    session, custom = "caller-session-5d1f0a", "caller-custom-header-93be"
+    conn = {"Connection-Id": "c1", "Provider-Config-Key": "fake"}
+    answer = await harness.client.get(
+        "/proxy/echo-fail",
+        params={"session": session, "q": "plain-query-value"},
+        headers={
+            **conn,
+            "Nango-Proxy-X-Custom": custom,
+            "Nango-Proxy-Accept": "application/json",
+        },
+    )
+    assert answer.status_code == 400
+    sent = harness.api.requests_to("/echo-fail")[-1]
+    assert (sent.query["session"], sent.headers["x-custom"]) == (session, custom)
+
+    operation = await harness.finished_operation(type="proxy")
+    assert operation["result"]["headers"] == {"x-custom": MASK, "accept": "application/json"}
+    assert MASK in operation["error"] and "refused" in operation["error"]
+    (request,) = operation["messages"]
+    assert request["fields"]["url"].endswith("/echo-fail?session=***&q=plain-query-value")
+    shown = "\n".join([json.dumps(operation), (await harness.client.get("/logs")).text])
+    for where, text in (("/logs", shown), ("the database", _dump(harness, at_least=1))):
+        assert session not in text and custom not in text, where
+
+
+def _dump(harness: Harness, at_least: int = 20) -> str:
+    """Every row of the activity tables, as stored (at least that many)."""
     path = harness.service.settings.sqlite_path
     assert path is not None
     with sqlite3.connect(path) as db:
         rows: list[Any] = []
         for table in ("activity_operations", "activity_messages"):
             rows += db.execute(f"SELECT * FROM {table}").fetchall()
-    assert len(rows) > 20
+    assert len(rows) > at_least
     return json.dumps(rows, default=str)
 
 

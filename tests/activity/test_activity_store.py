@@ -91,6 +91,24 @@ def test_an_operation_from_start_to_finish_with_batched_messages(store: Activity
     assert store.get_operation("nope") is None
 
 
+def test_text_no_database_keeps_as_it_is_is_kept_escaped_not_lost(store: ActivityStore) -> None:
+    """A script logs an API's bytes: a NUL (PostgreSQL refuses it in text) or half of a
+    surrogate pair (not UTF-8) must not cost the line, nor leave the operation running."""
+    op = start(store, title="proxy GET /a\x00b")
+    store.add_messages(op, [message("got a\x00b and \ud800", raw="\udc00\x00")])
+    store.finish_operation(op, state="failed", error="failed: \ud83d\x00")
+    done = store.get_operation(op)
+    assert done is not None
+    assert (done.state, done.title, done.error) == (
+        "failed",
+        "proxy GET /a\\x00b",
+        "failed: \\ud83d\\x00",
+    )
+    assert [(m.message, m.fields) for m in done.messages] == [
+        ("got a\\x00b and \\ud800", {"raw": "\\udc00\x00"})
+    ]
+
+
 def test_finished_operations_are_written_at_once(store: ActivityStore) -> None:
     recorder = ActivityRecorder(store)
     began = NOW - timedelta(milliseconds=250)
@@ -123,12 +141,12 @@ def test_finished_operations_are_written_at_once(store: ActivityStore) -> None:
     stored = store.get_operation(delivery.id)
     assert stored is not None
     assert (stored.type, stored.state, stored.error) == ("webhook", "failed", "HTTP 500")
-    assert stored.title == "sync webhook (Issue) to https://hooks.example.com/h?token=***"
+    assert stored.title == "sync webhook (Issue) to https://hooks.example.com/h?***"
     assert stored.started_at == began and stored.finished_at is not None
     assert stored.duration_ms is not None and stored.duration_ms >= 250
     assert stored.result == {"status": 500, "attempt": 3, "model": "Issue", "event": "sync"}
     assert [m.message for m in stored.messages] == [
-        "POST https://hooks.example.com/h?token=*** 500 (240.5 ms)",
+        "POST https://hooks.example.com/h?*** 500 (240.5 ms)",
         "HTTP 500",
         "retrying in 20.00s (attempt 4)",
     ]

@@ -80,9 +80,9 @@ def test_prints_a_table_of_the_scripts(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "INTEGRATION  NAME          KIND    MODELS             FREQUENCY",
-        "github       issues        sync    Issue, Comment     every 30 minutes",
-        "github       create_issue  action  NewIssue -> Issue",
+        "INTEGRATION  NAME          KIND    MODELS             FREQUENCY         ENDPOINT",
+        "github       issues        sync    Issue, Comment     every 30 minutes  GET /issues",
+        "github       create_issue  action  NewIssue -> Issue                    POST /create_issue",
         "",
         "2 scripts in 1 integration",
     ]
@@ -195,6 +195,7 @@ def test_json(project: Path) -> None:
         "is_async": True,
         "source_file": "github/syncs/issues.py",
         "line": 5,
+        "endpoints": [{"method": "GET", "path": "/issues"}],
     }
     assert create["kind"] == "action"
     assert (create["input"], create["output"]) == ("NewIssue", "Issue")

@@ -233,6 +233,31 @@ def test_json_options_must_be_objects(
     assert message in result.stderr
 
 
+def test_import_applies_the_limits_of_the_api(project: Project) -> None:
+    """Nesting, size and text: what the service could not read back is refused here too."""
+    deep = "[" * 300 + "]" * 300
+    cases = [
+        ("--metadata", '{"a": ' + deep + "}", "The connection metadata nests deeper than 64"),
+        ("--metadata", "[" * 100_000 + "]" * 100_000, "nests deeper than 64 levels"),
+        ("--metadata", '{"a": "\\ud800"}', "The connection metadata contains a lone surrogate"),
+        ("--metadata", json.dumps({"a": "x" * (1024 * 1024)}), "over the limit of 1 MiB"),
+    ]
+    for option, value, message in cases:
+        result = project.run("create", "public", "p1", "--credentials", "{}", option, value)
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "Traceback" not in result.output
+    raw = '{"type": "OAUTH2", "access_token": "t", "raw": {"a": ' + deep + "}}"
+    result = project.run("create", "github", "g1", "--credentials", raw)
+    assert result.exit_code == 2
+    assert "The credentials object nests deeper than 64 levels" in result.stderr
+    secret = '{"type": "API_KEY", "apiKey": "sk_live_PLANTED_KEY\\ud800"}'
+    result = project.run("create", "stripe", "s1", "--credentials", secret)
+    assert result.exit_code == 2
+    assert "The credentials object contains a lone surrogate" in result.stderr
+    _assert_no_secret(result.output)
+    assert json.loads(project.run("list", "--json").stdout)["connections"] == []
+
+
 def test_malformed_credentials_name_the_field(project: Project) -> None:
     result = project.run(
         "create",
@@ -248,6 +273,21 @@ def test_malformed_credentials_name_the_field(project: Project) -> None:
     assert 'Expected: {"type": "API_KEY", "apiKey": "<key>"}' in result.stderr
     assert "Traceback" not in result.output
     _assert_no_secret(result.output)
+
+
+def test_credentials_that_would_break_a_header_are_refused_unquoted(project: Project) -> None:
+    result = project.run(
+        "create",
+        "stripe",
+        "s1",
+        "--credentials",
+        json.dumps({"type": "API_KEY", "apiKey": "sk_live_PLANTED_KEY\nX-Injected: 1"}),
+    )
+    assert result.exit_code == 2  # bad usage (SPEC 5)
+    assert 'Credentials field "apiKey" holds a control character (U+000A)' in result.stderr
+    assert "Injected" not in result.output
+    _assert_no_secret(result.output)
+    assert json.loads(project.run("list", "--json").stdout)["connections"] == []
 
 
 def test_credentials_must_match_the_integration_auth(project: Project) -> None:

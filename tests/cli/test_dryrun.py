@@ -136,6 +136,16 @@ def test_an_http_error_is_one_paragraph_and_exit_1(
     assert "Traceback" not in result.output
 
 
+def test_an_http_error_that_quotes_the_credentials_masks_them(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    fake_api.route("/items", lambda r: (401, {}, {"unknown key": r.headers.get("x-key")}))
+    result = invoke(project, "dryrun", "items", "c1")
+    assert result.exit_code == 1
+    assert '401 Unauthorized: {"unknown key": "***"}' in result.stderr
+    assert API_KEY not in result.output
+
+
 def test_the_console_script_keeps_stdout_pure_json(project: dict[str, str]) -> None:
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), "dryrun", "items", "c1", "--json"],

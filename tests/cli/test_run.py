@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_project import invoke, make_project, serve_items
+from cli_project import API_KEY, invoke, make_project, serve_items
 from fakeapi import FakeApi, Received
 
 from nango_scripts.settings import load_settings
@@ -143,6 +143,17 @@ def test_a_failed_run_does_not_advance_last_sync_date(
     assert result.exit_code == 1
     assert "400" in result.stderr
     assert last_date() == before
+
+
+def test_a_failed_run_never_prints_the_credentials_an_api_echoes(
+    project: dict[str, str], fake_api: FakeApi
+) -> None:
+    fake_api.route("/items", lambda r: (401, {}, {"unknown key": r.headers.get("x-key")}))
+    result = invoke(project, "run", "items", "c1")
+    assert result.exit_code == 1
+    # Both the run's log line and the final error quote the body, masked.
+    assert result.stderr.count('401 Unauthorized: {"unknown key": "***"}') == 2
+    assert API_KEY not in result.output
 
 
 def test_run_refuses_an_action_and_dryrun_stores_nothing(project: dict[str, str]) -> None:

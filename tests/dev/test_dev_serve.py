@@ -259,3 +259,49 @@ def test_a_taken_port_and_serving_options_with_no_serve_exit_2(
     done = invoke(env, project, "dev", "--no-serve", "--port", "4000")
     assert done.exit_code == 2, done.output
     assert "--port is where the service listens: not with --no-serve" in done.stderr
+
+
+EXTRA = """
+from pydantic import BaseModel
+from nango_scripts import NangoSync, sync
+
+
+class Extra(BaseModel):
+    id: str
+
+
+@sync(models=[Extra], frequency="every hour", auto_start=False,
+      endpoints=[{"method": "GET", "path": "/extras"}])
+async def extras(nango: NangoSync) -> None:
+    await nango.batch_save([Extra(id="x")], Extra)
+"""
+
+
+def test_a_saved_script_adds_its_endpoint_and_a_deleted_one_removes_it(
+    shop: tuple[Path, dict[str, str]],
+) -> None:
+    project, env = shop
+    extra = project / "fake" / "syncs" / "extras.py"
+    with DevProcess(
+        project, "--port", "0", "--json", env={**env, "NANGO_SECRET_KEY": SECRET}
+    ) as dev:
+        dev.started(runs=False, serves=True)
+        with Api(dev.url, SECRET) as api:
+            assert api.client.get("/extras", headers=CONN).status_code == 404
+            assert api.client.get("/items", headers=CONN).status_code == 200
+            save(extra, EXTRA)
+            assert dev.expect("reloaded")["files"] == ["fake/syncs/extras.py"]
+            answer = api.client.get("/extras", headers=CONN)
+            assert answer.status_code == 200, answer.text
+            assert (
+                answer.json()
+                == api.client.get("/records", params={"model": "Extra"}, headers=CONN).json()
+            )
+            assert "/extras" in api.client.get("/openapi.json").json()["paths"]
+
+            extra.unlink()
+            dev.expect("reloaded")
+            gone = api.client.get("/extras", headers=CONN)
+            assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+            assert "/extras" not in api.client.get("/openapi.json").json()["paths"]
+        assert dev.interrupt() == 0

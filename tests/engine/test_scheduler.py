@@ -15,7 +15,12 @@ import pytest
 from fakeapi import FakeApi, Received
 
 from nango_scripts.dsl import Project, load_project
-from nango_scripts.engine import RunFinished, Scheduler
+from nango_scripts.engine import (
+    RETRY_INTERRUPTED_S,
+    RunFinished,
+    Scheduler,
+    interrupted_retry_delay,
+)
 from nango_scripts.settings import load_settings
 from nango_scripts.store import (
     ConnectionStore,
@@ -245,14 +250,92 @@ async def test_timeout_and_cancel_are_recorded(harness: Harness) -> None:
     assert latest.error == "cancelled by a test"
 
 
-async def test_runs_cut_off_by_a_restart_are_marked_failed(harness: Harness) -> None:
+async def test_a_run_cut_off_by_a_restart_is_failed_and_retried_within_the_delay(
+    harness: Harness,
+) -> None:
     await harness.runs(1)
+    await harness.scheduler.stop()
     scope = RecordScope("dev", "fake", "c1")
+    # as a process killed in the middle of a run leaves it (its next run an hour on)
     orphan = await harness.records.start_run(scope, "items", run_type="INCREMENTAL")
-    assert harness.schedules.mark_interrupted_runs() == 1
-    runs = {r.id: r for r in harness.schedules.runs(harness.key())}
-    assert runs[orphan].status == "failed"
-    assert runs[orphan].error == "interrupted: the service stopped during the run"
+    other_environment = await harness.records.start_run(
+        RecordScope("prod", "fake", "c1"), "items", run_type="INCREMENTAL"
+    )
+    restarted = harness.scheduler_for(harness.schedules)
+    await restarted.start()
+    try:
+        runs = {r.id: r for r in harness.schedules.runs(harness.key())}
+        assert (runs[orphan].status, runs[orphan].error) == (
+            "failed",
+            "interrupted: the service stopped during the run",
+        )
+        # another environment's service is not this one's to judge
+        prod = {r.id: r for r in harness.schedules.runs(ScheduleKey("prod", "fake", "c1", "items"))}
+        assert prod[other_environment].status == "running"
+        schedule = harness.schedules.get(harness.key())
+        assert schedule is not None
+        assert schedule.next_run_at == harness.clock.now + timedelta(seconds=RETRY_INTERRUPTED_S)
+        await asyncio.sleep(0.3)
+        assert len(harness.finished) == 1  # not before the delay
+        harness.clock.now += timedelta(seconds=RETRY_INTERRUPTED_S)
+        retried = (await harness.runs(2))[1]
+        assert (retried.key, retried.error) == (harness.key(), None)
+    finally:
+        await restarted.stop()
+
+
+async def test_runs_cut_off_in_a_row_are_retried_less_and_less_often(
+    harness: Harness,
+) -> None:
+    await harness.runs(1)
+    await harness.scheduler.stop()
+    scope = RecordScope("dev", "fake", "c1")
+    waits: list[float] = []
+    for _ in range(4):
+        await harness.records.start_run(scope, "items", run_type="INCREMENTAL")
+        harness.clock.now += timedelta(seconds=1)
+        retry_at = harness.clock.now + timedelta(hours=1)
+
+        def at(cut_offs: int, now: datetime = harness.clock.now) -> datetime:
+            return now + interrupted_retry_delay(RETRY_INTERRUPTED_S, cut_offs)
+
+        # the schedule as the cut-off run left it: an hour on
+        harness.schedules.set_next_run(harness.key(), retry_at)
+        assert harness.schedules.mark_interrupted_runs("dev", at) == [harness.key()]
+        schedule = harness.schedules.get(harness.key())
+        assert schedule is not None and schedule.next_run_at is not None
+        waits.append((schedule.next_run_at - harness.clock.now).total_seconds())
+    # the successful run before them does not count; each one cut off after it does
+    assert waits == [RETRY_INTERRUPTED_S * f for f in (1, 2, 4, 8)]
+    assert harness.schedules.mark_interrupted_runs("dev", lambda n: harness.clock.now) == []
+
+
+async def test_a_paused_sync_cut_off_by_a_restart_stays_paused(harness: Harness) -> None:
+    await harness.runs(1)
+    await harness.scheduler.pause(harness.key())
+    await harness.scheduler.stop()
+    await harness.records.start_run(RecordScope("dev", "fake", "c1"), "items")
+    assert harness.schedules.mark_interrupted_runs("dev", lambda n: harness.clock.now) == [
+        harness.key()
+    ]
+    schedule = harness.schedules.get(harness.key())
+    assert schedule is not None and (schedule.status, schedule.next_run_at) == ("PAUSED", None)
+
+
+async def test_a_run_cancelled_by_a_stop_is_due_at_once_on_the_next_start(
+    harness: Harness,
+) -> None:
+    await harness.runs(1)
+    gate = threading.Event()
+    harness.api.route("/items", lambda r: (gate.wait(10), (200, {}, []))[1])
+    harness.clock.now += timedelta(hours=1, seconds=1)
+    await eventually(lambda: len(harness.api.requests_to("/items")) == 2)  # in the middle
+    await harness.scheduler.stop()
+    gate.set()
+    latest = harness.schedules.latest_run(harness.key())
+    assert latest is not None and latest.status == "cancelled"
+    schedule = harness.schedules.get(harness.key())
+    assert schedule is not None and schedule.next_run_at == harness.clock.now
 
 
 async def test_removing_a_connection_forgets_its_schedules_and_records(harness: Harness) -> None:

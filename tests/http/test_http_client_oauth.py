@@ -252,3 +252,21 @@ async def test_client_credentials_cached_token_is_used_then_refetched_on_401(
     assert fake_api.requests[0].headers["authorization"] == "Bearer cc1"
     assert fake_api.requests[1].headers["authorization"].startswith("Basic ")
     assert fake_api.requests[1].form() == {"grant_type": "client_credentials"}
+
+
+async def test_a_token_that_cannot_go_into_a_header_is_refused_unquoted(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    fake_api.route("/v1/me", bearer_only("new"))
+    fake_api.route("/oauth/token", json_reply({"access_token": "t-s3cr3t\nX-Injected: 1"}))
+    creds = {"type": "OAUTH2", "access_token": "old", "refresh_token": "r1", "expires_at": PAST}
+    saved = Saved()
+    async with ApiClient(
+        oauth_provider(fake_api, provider_for), creds, on_credentials_refreshed=saved
+    ) as client:
+        with pytest.raises(AuthRefreshError, match="access_token in the answer") as caught:
+            await client.request("GET", "/me")
+    assert "s3cr3t" not in str(caught.value)
+    assert "Injected" not in str(caught.value)
+    assert saved.calls == []  # never stored
+    assert fake_api.requests_to("/v1/me") == []

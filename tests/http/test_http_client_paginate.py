@@ -145,6 +145,25 @@ async def test_link_header_to_another_host(fake_api: FakeApi, provider_for: Any,
     assert spy.warnings() == []
 
 
+async def test_a_next_link_to_a_host_named_by_data_gets_no_credentials(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    with FakeApi() as other:
+        foreign = other.url.replace("127.0.0.1", "localhost")  # another host name
+        fake_api.route(
+            "/v1/issues",
+            lambda _: (200, {"Link": f'<{foreign}/v1/issues?page=2>; rel="next"'}, RECORDS[:2]),
+        )
+        other.route("/v1/issues", json_reply(RECORDS[2:4]))
+        provider = provider_for(fake_api, auth="api_key", api_key_header="X-Key")
+        config = Link(link_rel_in_response_header="next")
+        async with ApiClient(provider, {"apiKey": "k-s3cr3t"}) as client:
+            pages = await collect(client.paginate("/issues", paginate=config))
+        assert flat(pages) == RECORDS[:4]
+        assert fake_api.requests[0].headers["x-key"] == "Bearer k-s3cr3t"
+        assert "x-key" not in other.requests[0].headers
+
+
 @pytest.mark.parametrize("style", ["absolute", "relative-path", "relative-query"])
 async def test_next_link_in_body_with_odata_keys(
     fake_api: FakeApi, provider_for: Any, style: str

@@ -10,9 +10,11 @@ def test_exported_names() -> None:
         "ApiClient",
         "Cursor",
         "Link",
+        "MASK",
         "Offset",
         "PaginationConfig",
         "RetryPolicy",
+        "is_secret_name",
         "pagination_from_dict",
         "scrub_url",
     ]

@@ -39,6 +39,15 @@ def test_join_url(base: str, endpoint: str, expected: str) -> None:
         ),
         ("https://a.com/?X-Api-Key=k&Token=t", "https://a.com/?X-Api-Key=***&Token=***"),
         ("https://a.com/?sort_key=name&monkey=1", "https://a.com/?sort_key=name&monkey=1"),
+        # the names a caller's values come under are masked as the service's are
+        (
+            "https://a.com/?session=s&sessionId=i&sid=d&jwt=j&x-hmac=h&q=plain",
+            "https://a.com/?session=***&sessionId=***&sid=***&jwt=***&x-hmac=***&q=plain",
+        ),
+        (
+            "https://a.com/?Cookie=c&credentials=c&private_key=p&passwd=p&pages=2",
+            "https://a.com/?Cookie=***&credentials=***&private_key=***&passwd=***&pages=2",
+        ),
         ("https://a.com/path", "https://a.com/path"),
     ],
 )

@@ -100,3 +100,27 @@ async def test_actions_do_not_retry_by_default(
     result = await _run(create_thing, provider, connection, {"title": "x"})
     assert result.error is not None and "503" in result.error.message
     assert len(fake_api.requests_to("/things")) == 1
+
+
+@action(integration="fake")
+async def nested_output(nango: NangoAction) -> Any:
+    value: Any = "leaf"
+    for _ in range(2000):  # deeper than any reader of the answer could go
+        value = [value]
+    return value
+
+
+@action(integration="fake")
+async def broken_text_output(nango: NangoAction) -> Any:
+    return {"text": "half a pair: \ud83d"}
+
+
+async def test_output_no_client_could_read_back_is_invalid_output(
+    provider: ProviderConfig, connection: Connection
+) -> None:
+    deep = await _run(nested_output, provider, connection)
+    assert deep.error is not None and deep.error.type == "invalid_output", deep.error
+    assert "nests deeper than 64 levels" in deep.error.message
+    broken = await _run(broken_text_output, provider, connection)
+    assert broken.error is not None and broken.error.type == "invalid_output", broken.error
+    assert "lone surrogate" in broken.error.message

@@ -160,6 +160,26 @@ async def test_async_action_error_is_kept_with_its_payload(harness: Harness) -> 
     assert result.json()["error"]["payload"] == {"message": "nobody to greet", "code": "empty"}
 
 
+async def test_a_424_that_quotes_the_upstream_body_masks_the_credentials(
+    harness: Harness,
+) -> None:
+    # An API that echoes the key it was sent, in an error body the 424 quotes.
+    harness.api.route("/hello", lambda r: (500, {}, {"bad key": r.headers.get("x-key")}))
+    now = await trigger(harness, {"action_name": "greet", "input": {"name": "ann"}})
+    assert now.status_code == 424, now.text
+    assert now.json()["error"]["code"] == "script_http_error"
+    assert '{"bad key": "***"}' in now.json()["error"]["message"]
+    later = await trigger(
+        harness, {"action_name": "greet", "input": {"name": "ann"}}, {**CONN, "X-Async": "true"}
+    )
+    await harness.service.actions.wait_idle()
+    kept = await harness.client.get(later.json()["statusUrl"])
+    assert kept.status_code == 424
+    assert '{"bad key": "***"}' in kept.json()["error"]["message"]
+    for answer in (now, kept):
+        assert "upstream-key" not in answer.text
+
+
 async def test_unknown_and_malformed_action_ids(harness: Harness) -> None:
     unknown = await harness.client.get(f"/action/{uuid.uuid4()}")
     assert unknown.status_code == 404

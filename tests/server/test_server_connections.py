@@ -139,6 +139,12 @@ async def test_import_overrides_an_existing_connection(harness: Harness) -> None
         ({"tags": {"a": "b"}}, 400, "invalid_body", "tags"),
         ({"surprise": 1}, 400, "invalid_body", "surprise"),
         ({"connection_id": "bad\nid"}, 400, "invalid_body", "control"),
+        (
+            {"credentials": {"type": "API_KEY", "apiKey": "k-PLANTED\nX-Injected: 1"}},
+            400,
+            "invalid_body",
+            '"apiKey" holds a control character',
+        ),
     ],
 )
 async def test_bad_imports(
@@ -148,6 +154,7 @@ async def test_bad_imports(
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["code"] == code
     assert words in answer.json()["error"]["message"]
+    assert "PLANTED" not in answer.text
 
 
 async def test_delete_stops_syncs_and_removes_records_and_schedules(harness: Harness) -> None:

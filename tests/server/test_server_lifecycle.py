@@ -1,8 +1,9 @@
 """``nango-scripts serve`` as a real subprocess on 127.0.0.1, driven over HTTP, against the
 fake API: a connection made through the API, the INITIAL run on schedule, an INCREMENTAL
 run that picks up exactly the change, pause, start, a trigger with reset, and a server
-killed in the middle of a run (the run is failed on the next start, the records saved
-before the kill are kept, the schedule goes on).
+killed (or stopped) in the middle of a run: on the next start the run is failed (or was
+cancelled), the records saved before are kept, and the sync runs again within seconds,
+from its checkpoint, on SQLite and PostgreSQL.
 
 The sync runs ``every 30s`` (the shortest frequency): the scheduled run is waited for once.
 """
@@ -13,6 +14,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +25,16 @@ import pytest
 from fakeapi import FakeApi, Received
 from server_harness import SECRET, free_port, make_project, serve, stop, wait_healthy
 
+from nango_scripts.engine import RETRY_INTERRUPTED_S
 from nango_scripts.store import ScheduleKey, ScheduleStore
+from nango_scripts.store._schedules import INTERRUPTED_ERROR
 
 pytestmark = pytest.mark.slow
 
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 KEYS = {"c1": "key-of-c1", "c2": "key-of-c2"}
 PAGE = 10
+POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
 
 INCREMENTAL_SYNC = """
 from nango_scripts import NangoSync, sync
@@ -97,16 +102,14 @@ def requests_of(api: FakeApi, connection_id: str) -> list[Received]:
     return [r for r in api.requests_to("/items") if r.headers.get("x-key") == KEYS[connection_id]]
 
 
-def project_env(tmp_path: Path, api: FakeApi) -> dict[str, str]:
+def project_env(tmp_path: Path, api: FakeApi, *, sync: str = INCREMENTAL_SYNC) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k != "NANGO_SECRET_KEY" and not k.startswith("NANGO_SCRIPTS_")
     }
     env.update(make_project(tmp_path, api))
-    (Path(env["NANGO_SCRIPTS_PROJECT"]) / "fake" / "syncs" / "items.py").write_text(
-        INCREMENTAL_SYNC
-    )
+    (Path(env["NANGO_SCRIPTS_PROJECT"]) / "fake" / "syncs" / "items.py").write_text(sync)
     env["NANGO_SECRET_KEY"] = SECRET
     return env
 
@@ -302,52 +305,140 @@ def test_schedule_incremental_pause_start_and_reset(
     }
 
 
-def test_a_run_cut_off_by_a_kill_is_failed_on_restart_and_the_schedule_goes_on(
-    tmp_path: Path, fake_api: FakeApi, servers: list[Server]
+CHECKPOINTED_SYNC = """
+from nango_scripts import NangoSync, sync
+
+from fake.models import Item
+
+
+@sync(models=[Item], frequency="every hour", auto_start=True, description="Items, page by page")
+async def items(nango: NangoSync) -> None:
+    page = int((await nango.get_checkpoint() or {}).get("page", 0))
+    while True:
+        body = (await nango.get("/items", params={"page": str(page)})).json()
+        await nango.batch_save(body["items"], Item)
+        if not body["more"]:
+            await nango.clear_checkpoint()
+            return
+        page += 1
+        await nango.save_checkpoint({"page": page})
+"""
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/state/nango.db"
+        return
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_a_run_cut_off_by_a_kill_runs_again_from_its_checkpoint_soon_after_the_restart(
+    tmp_path: Path, fake_api: FakeApi, database_url: str, servers: list[Server]
 ) -> None:
-    catalog = Catalog(30)
-    catalog.hold_page = 1  # the first page is saved, the second one hangs
+    # database_url first: its schema is dropped after the servers have stopped
+    catalog = Catalog(3 * PAGE)
+    catalog.hold_page = 2  # pages 0 and 1 are saved and checkpointed, the third one hangs
     fake_api.route("/items", catalog.handler)
-    env = project_env(tmp_path, fake_api)
+    env = project_env(tmp_path, fake_api, sync=CHECKPOINTED_SYNC)
+    env["NANGO_SCRIPTS_DATABASE_URL"] = database_url
     first = Server(env, tmp_path / "first.log")
     servers.append(first)
     try:
         first.connect("c1")
         assert catalog.held.wait(30), first.log.read_text()
-        saved = poll(lambda: first.records("c1"), lambda r: len(r) == PAGE, 20, what="page 0")
+        saved = poll(lambda: first.records("c1"), lambda r: len(r) == 2 * PAGE, 20, what="2 pages")
         running = first.status("c1")
         assert running["status"] == "RUNNING"
-        assert running["recordCount"] == {"Item": PAGE}
+        # without the kill, the next run would be an hour after this one's start
+        assert moment(running["nextScheduledSyncAt"]) - time.time() > 3500
         first.kill()
     finally:
         catalog.hold_page = None
         catalog.release.set()  # the old run's request: its client is gone
 
+    requests_before = len(requests_of(fake_api, "c1"))
+    restarted_at = time.time()
     second = Server(env, tmp_path / "second.log")
     servers.append(second)
+    healthy_at = time.time()  # the scheduler started before the server answered
     failed = second.status("c1")
     assert (failed["status"], failed["latestExecutionStatus"], failed["type"]) == (
         "ERROR",
         "ERROR",
         "INITIAL",
     )
-    assert failed["finishedAt"] is not None
-    # the schedule is the stored one: its next run was set when the cut-off run started
-    assert failed["nextScheduledSyncAt"] == running["nextScheduledSyncAt"]
-    with ScheduleStore.open(env["NANGO_SCRIPTS_DATABASE_URL"]) as schedules:
-        [run] = schedules.runs(ScheduleKey("dev", "fake", "c1", "items"))
-    assert (run.status, run.error) == ("failed", "interrupted: the service stopped during the run")
-    # no record lost: the batch saved before the kill is all there
-    assert server_ids(second.records("c1")) == server_ids(saved) == [str(i) for i in range(PAGE)]
+    # due again within the retry delay of the start, not an hour after the cut-off run
+    due_in = moment(failed["nextScheduledSyncAt"]) - healthy_at
+    assert due_in <= RETRY_INTERRUPTED_S + 0.1, failed
+    # no record lost: the batches saved before the kill are all there
+    assert server_ids(second.records("c1")) == server_ids(saved) == [str(i) for i in range(20)]
 
-    second.sync_call("/sync/trigger", "c1")
-    done = second.wait_run("c1", failed["finishedAt"])
+    # no trigger: the sync runs again by itself, within the delay
+    done = second.wait_run("c1", failed["finishedAt"], seconds=RETRY_INTERRUPTED_S + 20)
     assert (done["status"], done["latestExecutionStatus"]) == ("SUCCESS", "SUCCESS")
     assert done["type"] == "INITIAL"  # the failed run did not advance last_sync_date
-    assert done["recordCount"] == {"Item": 30}
-    assert done["latestResult"] == {"Item": {"added": 20, "updated": 0, "deleted": 0}}
-    assert 25 <= moment(done["nextScheduledSyncAt"]) - time.time() <= 31  # the schedule goes on
-    assert server_ids(second.records("c1")) == [str(i) for i in range(30)]
+    assert done["recordCount"] == {"Item": 3 * PAGE}
+    assert done["latestResult"] == {"Item": {"added": PAGE, "updated": 0, "deleted": 0}}
+    # resumed from the checkpoint: the pages saved before the kill are not read again
+    assert [r.query["page"] for r in requests_of(fake_api, "c1")[requests_before:]] == ["2"]
+    with ScheduleStore.open(database_url) as schedules:
+        retried, cut_off = schedules.runs(ScheduleKey("dev", "fake", "c1", "items"))
+    assert (cut_off.status, cut_off.error) == ("failed", INTERRUPTED_ERROR)
+    retried_at = retried.started_at.timestamp()
+    assert retried_at - restarted_at >= RETRY_INTERRUPTED_S - 0.1  # not before the delay
+    assert retried_at - healthy_at <= RETRY_INTERRUPTED_S + 5  # a tick or so after it
+    # and the schedule goes on from the retried run
+    assert 3500 <= moment(done["nextScheduledSyncAt"]) - time.time() <= 3600
+    assert server_ids(second.records("c1")) == [str(i) for i in range(3 * PAGE)]
+
+
+def test_a_run_cut_off_by_a_graceful_stop_runs_again_at_the_next_start(
+    tmp_path: Path, fake_api: FakeApi, servers: list[Server]
+) -> None:
+    catalog = Catalog(3 * PAGE)
+    catalog.hold_page = 2
+    fake_api.route("/items", catalog.handler)
+    env = project_env(tmp_path, fake_api, sync=CHECKPOINTED_SYNC)
+    first = Server(env, tmp_path / "first.log")
+    servers.append(first)
+    try:
+        first.connect("c1")
+        assert catalog.held.wait(30), first.log.read_text()
+        poll(lambda: first.records("c1"), lambda r: len(r) == 2 * PAGE, 20, what="2 pages")
+        first.close()  # SIGTERM: the run is cancelled, not finished
+    finally:
+        catalog.hold_page = None
+        catalog.release.set()
+
+    requests_before = len(requests_of(fake_api, "c1"))
+    second = Server(env, tmp_path / "second.log")
+    servers.append(second)
+    done = second.wait_run("c1", None, seconds=20)
+    assert (done["status"], done["recordCount"]) == ("SUCCESS", {"Item": 3 * PAGE})
+    assert [r.query["page"] for r in requests_of(fake_api, "c1")[requests_before:]] == ["2"]
+    with ScheduleStore.open(env["NANGO_SCRIPTS_DATABASE_URL"]) as schedules:
+        retried, cut_off = schedules.runs(ScheduleKey("dev", "fake", "c1", "items"))
+    assert (cut_off.status, cut_off.error) == ("cancelled", "cancelled: the service stopped")
+    assert retried.status == "success"
 
 
 def server_ids(records: list[dict[str, Any]]) -> list[str]:

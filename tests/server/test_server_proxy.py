@@ -117,3 +117,82 @@ async def test_unreachable_api_is_a_502_and_bad_headers_are_400(harness: Harness
     retries = await harness.client.get("/proxy/v1/users", headers={**CONN, "Retries": "many"})
     assert retries.status_code == 400
     assert "Retries" in retries.json()["error"]["message"]
+
+
+def elsewhere(api: FakeApi) -> str:
+    """The same server under another host name: not the integration's host."""
+    return api.url.replace("127.0.0.1", "localhost")
+
+
+async def test_a_url_as_the_path_stays_a_path_under_the_base_url(harness: Harness) -> None:
+    with FakeApi() as other:
+        other.route("/steal", echo)
+        foreign, same_host = elsewhere(other), other.url
+        for target in (f"{foreign}/steal", f"{same_host}/steal", "//localhost/steal"):
+            answer = await harness.client.get(f"/proxy/{target}", headers=CONN)
+            assert answer.status_code == 404  # the API's own answer: no such path there
+        assert other.requests == []
+    # Only Base-Url-Override changes the host: each URL went to the API as a path.
+    assert [r.target for r in harness.api.requests] == [
+        f"/{foreign}/steal",
+        f"/{same_host}/steal",
+        "/localhost/steal",
+    ]
+    assert all("x-key" in r.headers for r in harness.api.requests)
+
+
+@pytest.mark.parametrize(
+    "path", ["%2e%2e/%2e%2e/etc/passwd", "v1/%2E%2E/%2e./etc/passwd", "..%2f..%2fetc/passwd"]
+)
+async def test_dot_segments_never_leave_the_base_path(harness: Harness, path: str) -> None:
+    harness.api.route("/etc/passwd", echo)
+    answer = await harness.client.get(
+        f"/proxy/{path}", headers={**CONN, "Base-Url-Override": harness.api.url + "/v1"}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid_request"
+    assert "climb above the base URL's path" in answer.json()["error"]["message"]
+    assert harness.api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ("http://127.0.0.1:99999", "port 99999 is not in 1..65535"),
+        ("http://[::1", "Invalid port"),
+        ("http://u:pw-PLANTED@h:abc", "Invalid port: 'abc'"),
+    ],
+)
+async def test_an_unusable_base_url_override_is_a_400(
+    harness: Harness, override: str, reason: str
+) -> None:
+    answer = await harness.client.get(
+        "/proxy/v1/users", headers={**CONN, "Base-Url-Override": override}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid_request"
+    assert reason in answer.json()["error"]["message"]
+    assert "PLANTED" not in answer.text
+
+
+async def test_framing_and_host_cannot_be_forwarded(harness: Harness) -> None:
+    harness.api.route("/v1/items", echo)
+    for name in ("Content-Length", "Transfer-Encoding", "Host"):
+        answer = await harness.client.post(
+            "/proxy/v1/items",
+            content=b"hello world",
+            headers={**CONN, f"Nango-Proxy-{name}": "1"},
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["code"] == "invalid_headers"
+        assert f"Nango-Proxy-{name} cannot be forwarded" in answer.json()["error"]["message"]
+    assert harness.api.requests_to("/v1/items") == []
+
+
+async def test_header_bytes_are_relayed_as_they_came(harness: Harness) -> None:
+    harness.api.route("/v1/users", echo)
+    answer = await harness.client.get(
+        "/proxy/v1/users", headers=[*CONN.items(), (b"Nango-Proxy-X-Name", b"caf\xe9 \xff")]
+    )
+    assert answer.status_code == 200, answer.text
+    assert harness.api.requests_to("/v1/users")[-1].headers["x-name"] == "caf\xe9 \xff"

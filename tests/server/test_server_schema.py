@@ -1,15 +1,20 @@
 """Schemathesis against ``/openapi.json``: generated calls to every route find no 5xx and no
 answer that breaks the document (SPEC 6: "never a 500 for bad input").
 
-The app runs in-process (ASGI) over a real SQLite database, with a project, a connection
-``fake``/``c1`` and the fake API on 127.0.0.1, so that calls naming them reach real code:
-about half the generated cases have their ids replaced by the known ones (values the
-schema allows, so the checks still apply). Examples per route are bounded.
+The app runs in-process (ASGI) over a real database, SQLite and PostgreSQL, with a
+project, a connection ``fake``/``c1`` and the fake API on 127.0.0.1, so that calls naming
+them reach real code: about half the generated cases have their ids replaced by the known
+ones (values the schema allows, so the checks still apply). About a third are then made
+hostile the way a probe would: a NUL in a path, query or header value, a lone surrogate
+or JSON nested 100 levels deep in the body. Examples per route are bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+import uuid
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +73,41 @@ def fake_upstream() -> Iterator[FakeApi]:
     assert not api.errors, api.errors
 
 
+POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None (the project's SQLite file), or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 @pytest.fixture
-def api_schema(tmp_path: Path, fake_upstream: FakeApi) -> Iterator[Any]:
-    """The app over a fresh database (per generation mode)."""
+def api_schema(tmp_path: Path, fake_upstream: FakeApi, database_url: str | None) -> Iterator[Any]:
+    """The app over a fresh database (per generation mode and backend)."""
     env = make_project(tmp_path, fake_upstream)
+    if database_url is not None:
+        env["NANGO_SCRIPTS_DATABASE_URL"] = database_url
     loaded = load_settings(env["NANGO_SCRIPTS_PROJECT"], {**env, "NANGO_SECRET_KEY": SECRET})
     service = Service.open(loaded, tick_s=0.05)
     service.connections.create("fake", "c1", CREDENTIALS, {"team": "a"})
@@ -122,12 +158,49 @@ def _use_known_ids(case: Any, data: st.DataObject) -> None:
                 case.body["input"] = {"name": "ada", "times": 2}
 
 
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+def _make_hostile(case: Any, data: st.DataObject) -> None:
+    """What the probe sent: NUL in an id (path, query, header), a lone surrogate or JSON
+    nested deeper than the limit in the body. The door answers 400 before any route."""
+    kind = data.draw(st.sampled_from(["nul", "surrogate", "deep"]), label="hostile")
+    if kind == "nul":
+        places = [
+            (container, name)
+            for container in (case.path_parameters, case.query, case.headers)
+            if isinstance(container, MutableMapping)
+            for name, value in container.items()
+            if isinstance(value, str) and name.lower() != "authorization"
+        ]
+        if places:
+            container, name = data.draw(st.sampled_from(places), label="NUL in")
+            at = data.draw(st.integers(0, len(container[name])), label="NUL at")
+            container[name] = container[name][:at] + "\x00" + container[name][at:]
+            return
+    if isinstance(case.body, dict) and case.body:
+        body = dict(case.body)
+        name = data.draw(st.sampled_from(sorted(body)), label="hostile field")
+        body[name] = _nested(100) if kind == "deep" else "half a pair: \ud83d"
+        if kind == "nul":
+            body[name] = "c\x00"
+        case.body = json.dumps(body).encode()  # escaped: the bytes a client would send
+
+
 def _ensure_connection() -> None:
     """A generated DELETE may remove c1: put it back for the next cases."""
     try:
         LIVE.service.connections.get_summary("fake", "c1")
     except ConnectionNotFoundError:
         LIVE.service.connections.create("fake", "c1", CREDENTIALS, {"team": "a"})
+
+
+GENERATED_ACTIONS = frozenset({"/greet", "/ping", "/slow"})
+"""The project's actions, each also at its generated endpoint (POST /<action name>)."""
 
 
 def _documented_5xx(response: Any, case: Any) -> bool:
@@ -138,6 +211,8 @@ def _documented_5xx(response: Any, case: Any) -> bool:
             code = response.json()["error"]["code"]
         except (ValueError, KeyError, TypeError):
             return False
+        if case.path in GENERATED_ACTIONS:  # an action's generated endpoint: as /action/trigger
+            return code == "action_script_failure"
         return (case.path, code) in {
             ("/action/trigger", "action_script_failure"),
             ("/action/{action_id}", "action_script_failure"),
@@ -186,6 +261,8 @@ def _run_examples(operation: Any, mode: GenerationMode) -> None:
     def check(case: Any, data: st.DataObject) -> None:
         if data.draw(st.booleans(), label="known ids"):
             _use_known_ids(case, data)
+        if data.draw(st.integers(0, 2), label="hostile?") == 0:
+            _make_hostile(case, data)
         try:
             response = case.call(headers=AUTH, timeout=30)
             checks = [response_schema_conformance, status_code_conformance]

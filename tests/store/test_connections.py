@@ -11,6 +11,7 @@ from nango_scripts.errors import (
     ConfigError,
     ConnectionNotFoundError,
     CredentialsError,
+    LimitError,
     StoreError,
 )
 from nango_scripts.providers import ProviderConfig
@@ -141,6 +142,38 @@ def test_malformed_credentials_never_echo_values() -> None:
     with pytest.raises(CredentialsError) as caught:
         validate_credentials({"type": "API_KEY", "apiKey": "k", "extra": "sk_PLANTED"})
     assert "sk_PLANTED" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "field", "code"),
+    [
+        ({"type": "API_KEY", "apiKey": "k-PLANTED\nX-Injected: 1"}, "apiKey", "U+000A"),
+        ({"type": "API_KEY", "apiKey": "k-PLANTED\r"}, "apiKey", "U+000D"),
+        ({"type": "BASIC", "username": "u", "password": "p-PLANTED\x00"}, "password", "U+0000"),
+        ({"type": "OAUTH2", "access_token": "t-PLANTED\t"}, "access_token", "U+0009"),
+        (
+            {"type": "OAUTH2_CC", "client_id": "i", "client_secret": "s\x7fPLANTED"},
+            "client_secret",
+            "U+007F",
+        ),
+    ],
+)
+def test_credentials_that_would_break_a_header_are_refused_unquoted(
+    store: ConnectionStore, credentials: dict[str, str], field: str, code: str
+) -> None:
+    with pytest.raises(CredentialsError) as caught:
+        validate_credentials(credentials)
+    assert f'Credentials field "{field}" holds a control character ({code})' in str(caught.value)
+    assert "PLANTED" not in str(caught.value)
+    assert "Injected" not in str(caught.value)
+    kind = credentials["type"]
+    integration = {"API_KEY": "stripe", "BASIC": "jira", "OAUTH2": "github"}.get(kind)
+    if integration is not None:
+        with pytest.raises(CredentialsError, match="control character"):
+            store.create(integration, "c1", credentials)
+        store.create(integration, "c1", {**credentials, field: "fine"})
+        with pytest.raises(CredentialsError, match="control character"):
+            store.update_credentials(integration, "c1", credentials)
 
 
 def test_create_rejects_malformed_credentials_and_stores_nothing(store: ConnectionStore) -> None:
@@ -422,12 +455,12 @@ def test_set_and_update_metadata(store: ConnectionStore) -> None:
 
 
 def test_metadata_must_be_json(store: ConnectionStore) -> None:
-    with pytest.raises(StoreError, match="JSON-serializable"):
+    with pytest.raises(LimitError, match="JSON-serializable"):
         store.create("github", "c1", OAUTH2, {"when": datetime.now(UTC)})
     store.create("github", "c1", OAUTH2)
-    with pytest.raises(StoreError, match="JSON-serializable"):
+    with pytest.raises(LimitError, match="JSON-serializable"):
         store.update_metadata("github", "c1", {"bad": float("nan")})
-    with pytest.raises(StoreError, match="must be a JSON object"):
+    with pytest.raises(LimitError, match="must be a JSON object"):
         store.set_metadata("github", "c1", ["x"])  # type: ignore[arg-type]
     assert store.get("github", "c1").metadata == {}
 

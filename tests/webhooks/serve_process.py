@@ -27,22 +27,25 @@ def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> No
 
 
 def start_serve(
-    env: dict[str, str], log: Path, *, timeout_s: float = 20
+    env: dict[str, str], log: Path, *, timeout_s: float = 20, stderr_log: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Serve on a free port, its output appended to ``log``; returns once it is healthy
-    (or stops it and fails the test, with the log if it exited)."""
+    """Serve on a free port, its output appended to ``log`` (its stderr to ``stderr_log``
+    when given); returns once it is healthy (or stops it and fails the test, with the log
+    if it exited)."""
     port = free_port()
-    with log.open("ab") as out:
+    with log.open("ab") as out, (stderr_log or log).open("ab") as err:
         process = subprocess.Popen(
             [str(CONSOLE_SCRIPT), "serve", "--port", str(port)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
-            stderr=out,
+            stderr=err,
         )
 
     def healthy() -> bool:
-        assert process.poll() is None, f"serve exited:\n{log.read_text()}"
+        if process.poll() is not None:
+            output = log.read_text() + (stderr_log.read_text() if stderr_log else "")
+            raise AssertionError(f"serve exited:\n{output}")
         try:
             return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
         except httpx.TransportError:

@@ -287,3 +287,33 @@ async def test_pythons_log_gets_no_secret_from_a_webhook_url(
     assert all("/hook/***" in line for line in about), about
     for planted in (SECRET, "tok-planted-123", "hookuser"):
         assert not any(planted in line for line in lines), (planted, lines)
+
+
+async def test_a_token_in_the_url_path_is_shown_nowhere(
+    tmp_path: Path, outbox: WebhookOutbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Slack-style URL (``/services/T000/B000/<token>``) is its own credential: the
+    Activity log (title, messages, fields) and Python's log show it down to its first
+    path segment, whether the receiver answers or cannot be reached."""
+    token = "xoxb-planted-path-token-51c7"
+    settings = WebhookSettings(max_attempts=1, retry_base_s=0.02, retry_max_s=1, timeout_s=2)
+    caplog.set_level("INFO", logger="nango_scripts")
+    with (
+        Receiver(default=500) as receiver,
+        ActivityStore.open(f"sqlite:///{tmp_path}/nango.db") as store,
+    ):
+        answered = receiver.url(f"/services/T000/B000/{token}")
+        unreachable = f"http://127.0.0.1:{free_port()}/services/T000/B000/{token}"
+        add(outbox, answered)
+        add(outbox, unreachable)
+        async with worker(outbox, settings, activity=ActivityRecorder(store)) as delivery:
+            report = await delivery.drain(timeout_s=10)
+        assert report.failed == 2 and receiver.all()[0].path.endswith(token)
+        operations = [store.get_operation(o.id) for o in store.list_operations("dev").operations]
+    shown = repr(operations) + "\n".join(r.getMessage() for r in caplog.records)
+    assert token not in shown and "B000" not in shown
+    titles = sorted(o.title for o in operations if o is not None)
+    assert titles == [
+        f"sync webhook (Issue) to {url.split('/services/')[0]}/services/***"
+        for url in sorted((answered, unreachable))
+    ]

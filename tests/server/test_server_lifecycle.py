@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from fakeapi import FakeApi, Received
+from postgres_schema import BACKENDS, postgres_schema
 from server_harness import SECRET, free_port, make_project, serve, stop, wait_healthy
 
 from nango_scripts.engine import RETRY_INTERRUPTED_S
@@ -34,7 +34,6 @@ pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 KEYS = {"c1": "key-of-c1", "c2": "key-of-c2"}
 PAGE = 10
-POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
 
 INCREMENTAL_SYNC = """
 from nango_scripts import NangoSync, sync
@@ -325,30 +324,14 @@ async def items(nango: NangoSync) -> None:
 """
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/state/nango.db"
         return
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 def test_a_run_cut_off_by_a_kill_runs_again_from_its_checkpoint_soon_after_the_restart(

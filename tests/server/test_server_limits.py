@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fakeapi import FakeApi
+from postgres_schema import BACKENDS, postgres_schema
 from server_harness import (
     API_KEY,
     SECRET,
@@ -32,7 +32,6 @@ from server_harness import (
 from nango_scripts.settings import load_settings
 from nango_scripts.store import ConnectionStore
 
-POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
 MAX_BODY = 4096
 CONNECTION = {"Connection-Id": "c1", "Provider-Config-Key": "fake"}
 DRIVER_WORDS = ("postgres", "0x00", "psycopg", "sqlite", "database", "traceback")
@@ -45,30 +44,14 @@ def nested(levels: int) -> dict[str, Any]:
     return value
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/state/nango.db"
         return
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 class Served:

@@ -12,8 +12,6 @@ or JSON nested 100 levels deep in the body. Examples per route are bounded.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import pytest
 import schemathesis
 from fakeapi import FakeApi
 from hypothesis import HealthCheck, given, settings
+from postgres_schema import BACKENDS, postgres_schema
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
@@ -73,33 +72,14 @@ def fake_upstream() -> Iterator[FakeApi]:
     assert not api.errors, api.errors
 
 
-POSTGRES_URL_ENV = "NANGO_SCRIPTS_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
     """None (the project's SQLite file), or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
         yield None
         return
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV} (see .ci/run)")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

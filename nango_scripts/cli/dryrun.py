@@ -128,7 +128,9 @@ def dryrun_cmd(
         "metadata": raw_metadata,
         "last_sync_date": since,
         "strict_validation": validate,
-        "on_log": print_log,
+        # Without --json, the closing "Error:" line says why the run failed: the run's own
+        # record of it would say it a second time.
+        "on_log": print_log if as_json else _print_log_but_the_failure,
     }
     recording: Recording | None = None
     # With --json, stdout holds the one JSON object: what the script prints goes to stderr.
@@ -194,6 +196,12 @@ def _print_recording(recording: Recording, expect_failure: bool) -> None:
             f"`nango-scripts test` will fail for this script: {recording.replay_problem}",
             err=True,
         )
+
+
+def _print_log_but_the_failure(record: LogRecord) -> None:
+    if record.level == "error" and set(record.fields) == {"type"}:
+        return
+    print_log(record)
 
 
 def print_log(record: LogRecord) -> None:

@@ -100,7 +100,9 @@ def _create(ctx: click.Context, kind: str, name: str, integration: str) -> None:
 
 def _check_name(name: str) -> None:
     problem = None
-    if not name.isidentifier() or keyword.iskeyword(name):
+    if keyword.iskeyword(name):
+        problem = "is a Python keyword, which cannot name a function: choose another name"
+    elif not name.isidentifier():
         problem = "is not a Python identifier (letters, digits and _, not starting with a digit)"
     elif name.startswith(("_", "test_")):
         problem = 'cannot start with "_" or "test_" (such files are not loaded as scripts)'

@@ -45,6 +45,7 @@ BUILT_IN_PREFIXES: tuple[str, ...] = (
     "/connections",
     "/docs",
     "/environment-variables",
+    "/favicon.ico",
     "/health",
     "/integrations",
     "/login",

@@ -21,7 +21,7 @@ from nango_scripts.server._login_limit import LoginLimiter, client_key, too_many
 
 __all__ = ["OPEN_PATHS", "BearerAuth", "is_page_path"]
 
-OPEN_PATHS = frozenset({"/health", "/health/"})
+OPEN_PATHS = frozenset({"/health", "/health/", "/favicon.ico"})
 _PAGE_PATHS = frozenset(
     {
         "/",

@@ -101,3 +101,21 @@ async def asset(name: str) -> Response:
 def _asset_bytes(name: str) -> bytes:
     """Two small files, read once."""
     return (_HERE / "assets" / name).read_bytes()
+
+
+# A browser asks for /favicon.ico on every page: answered without the key (it is not
+# secret) so that the page logs no error. A small SVG: browsers take it at this path.
+_FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<rect width="16" height="16" rx="3" fill="#1f6feb"/>'
+    b'<path d="M4 12V4l8 8V4" stroke="#fff" stroke-width="2" fill="none"/></svg>'
+)
+
+
+@assets_router.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(
+        _FAVICON,
+        media_type="image/svg+xml",
+        headers={**PAGE_HEADERS, "Cache-Control": "public, max-age=86400"},
+    )

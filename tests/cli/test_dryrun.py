@@ -200,3 +200,12 @@ def test_a_model_whose_records_were_all_invalid_is_still_in_the_json(
     assert json.loads(result.stdout)["models"] == {
         "Item": {"saved": [], "updated": [], "deleted": []}
     }
+
+
+def test_an_invalid_input_is_reported_once(project: dict[str, str]) -> None:
+    result = invoke(project, "dryrun", "greet", "c1", "--input", '{"name": 3}')
+    assert result.exit_code == 2, result.output
+    assert result.output.count("does not match Greeting") == 1, result.output
+    as_json = invoke(project, "dryrun", "greet", "c1", "--input", '{"name": 3}', "--json")
+    assert json.loads(as_json.stdout)["error"]["type"] == "invalid_input"
+    assert "does not match Greeting" in as_json.stderr  # the log line is all stderr has

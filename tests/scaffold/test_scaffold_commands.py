@@ -179,7 +179,7 @@ def test_new_refuses_a_name_another_file_of_the_integration_uses(project: Path) 
     [
         ("2fast", "not a Python identifier"),
         ("my-sync", "not a Python identifier"),
-        ("class", "not a Python identifier"),
+        ("class", "is a Python keyword"),
         ("_private", 'cannot start with "_"'),
         ("test_thing", 'cannot start with "_" or "test_"'),
         ("sync", "would shadow"),

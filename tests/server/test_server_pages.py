@@ -293,3 +293,11 @@ def test_session_checks_take_any_text() -> None:
     for given in ("\xe9", "\ud800", session.csrf[:-1] + "\xe9", ""):
         assert not sessions.csrf_ok(session, given)
     assert sessions.csrf_ok(session, session.csrf)
+
+
+async def test_the_icon_browsers_ask_for_is_served_without_the_key(harness: Harness) -> None:
+    async with anonymous(harness) as client:
+        icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")

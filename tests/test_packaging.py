@@ -52,3 +52,11 @@ def test_a_built_wheel_holds_every_template_file(tmp_path: Path) -> None:
     missing = sorted(expected - names)
     assert not missing, f"template files left out of the wheel: {missing[:20]}"
     assert not [n for n in names if "__pycache__" in n]
+
+
+def test_the_default_install_brings_what_nango_scripts_test_needs() -> None:
+    from importlib.metadata import requires
+
+    core = [r for r in requires("nango-scripts") or [] if "extra ==" not in r]
+    names = {r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].strip() for r in core}
+    assert {"pytest", "vcrpy"} <= names, core

@@ -210,3 +210,21 @@ def test_new_needs_the_integration(project: Path) -> None:
     done = invoke("new", "sync", "tickets", cwd=project)
     assert done.exit_code == 2
     assert "--integration" in done.stderr
+
+
+def test_the_generated_readme_keeps_its_comment_columns(tmp_path: Path) -> None:
+    done = invoke("init", str(tmp_path / "p"), cwd=tmp_path)
+    assert done.exit_code == 0, done.output
+    readme = (tmp_path / "p" / "README.md").read_text()
+    blocks = readme.split("```")
+    listing = [line for line in blocks[1].splitlines() if line.strip()]
+    # every comment of the file list starts at column 36, after at least one space
+    misplaced = [line for line in listing if line[35] != " " or line[36] == " "]
+    assert len(listing) == 8 and not misplaced, misplaced
+    commands = [
+        line
+        for block in blocks[2:]
+        for line in block.splitlines()
+        if line.startswith("nango-scripts") and "  #" in line and len(line.split("#")[0]) <= 48
+    ]
+    assert commands and {line.index("#") for line in commands} == {47}, commands

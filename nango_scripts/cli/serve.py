@@ -48,5 +48,9 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     )
     try:
         uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        # uvicorn has shut down cleanly and re-raised Ctrl-C: a normal stop, exit 0
+        # (click would print "Aborted!" and exit 1).
+        pass
     finally:
         service.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -43,3 +44,22 @@ def test_the_secret_key_is_created_once_and_printed_once(tmp_path: Path, fake_ap
         assert [i["unique_key"] for i in answer.json()["data"]] == ["fake", "oauthy", "other"]
     finally:
         stop(process, second_log)
+
+
+def test_ctrl_c_stops_serve_cleanly_with_exit_0(tmp_path: Path, fake_api: FakeApi) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NANGO_")}
+    env.update(make_project(tmp_path, fake_api), NANGO_SECRET_KEY="sk_test_ctrl_c_0123456789")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = serve(env, port, log)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, log)
+    except BaseException:
+        stop(process, log)
+        raise
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=20)
+    output = log.read_text()
+    assert code == 0, output
+    assert "Aborted" not in output and "Traceback" not in output
+    assert "Application shutdown complete" in output

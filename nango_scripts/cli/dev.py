@@ -320,14 +320,10 @@ def _check_target(session: DevSession, reloaded: ReloadOutcome, replay: bool) ->
     if spec is None and not reloaded.project.errors:
         reloaded.project.find(session.script, session.integration)  # raises with a hint
     if spec is not None and replay:
-        from nango_scripts.testing import cassette_path
+        from nango_scripts.testing import replay_cassette
 
-        assert spec.integration is not None
-        cassette = cassette_path(session.project_dir, spec.integration, spec.name)
-        shipped = (
-            spec.template.folder / "tests" / "cassettes" / cassette.name if spec.template else None
-        )
-        if not cassette.is_file() and not (shipped is not None and shipped.is_file()):
+        cassette, exists = replay_cassette(session.project_dir, spec)
+        if not exists:
             shown = cassette.relative_to(session.project_dir).as_posix()
             raise click.UsageError(
                 f"--replay: {spec.name} has no cassette ({shown}). Record one with: "

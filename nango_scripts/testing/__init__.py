@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nango_scripts.testing._errors import CassetteError
     from nango_scripts.testing._pack_check import check_pack, integration_table
-    from nango_scripts.testing._paths import cassette_path, snapshot_path
+    from nango_scripts.testing._paths import cassette_path, replay_cassette, snapshot_path
     from nango_scripts.testing._record import Recording, record_dryrun
     from nango_scripts.testing._replay import Replay, ScriptRun, run_script_from_cassette
     from nango_scripts.testing._snapshot import load_snapshot, snapshot_diff
@@ -36,6 +36,7 @@ _WHERE: dict[str, str] = {
     "cassette_path": "nango_scripts.testing._paths",
     "load_snapshot": "nango_scripts.testing._snapshot",
     "record_dryrun": "nango_scripts.testing._record",
+    "replay_cassette": "nango_scripts.testing._paths",
     "run_script_from_cassette": "nango_scripts.testing._replay",
     "snapshot_diff": "nango_scripts.testing._snapshot",
     "snapshot_path": "nango_scripts.testing._paths",
@@ -51,6 +52,7 @@ __all__ = [
     "integration_table",
     "load_snapshot",
     "record_dryrun",
+    "replay_cassette",
     "run_script_from_cassette",
     "snapshot_diff",
     "snapshot_path",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["VARIANT_SEPARATOR", "cassette_path", "rerecord_hint", "snapshot_path", "split_stem"]
+from nango_scripts.dsl import ScriptSpec
+
+__all__ = [
+    "VARIANT_SEPARATOR",
+    "cassette_path",
+    "replay_cassette",
+    "rerecord_hint",
+    "snapshot_path",
+    "split_stem",
+]
 
 VARIANT_SEPARATOR = "@"
 """``issues@later.yaml``: a second recording of script ``issues`` (a later run, an error)."""
@@ -22,6 +31,22 @@ def cassette_path(
     return (
         Path(project_dir) / integration / "tests" / "cassettes" / f"{_stem(script, variant)}.yaml"
     )
+
+
+def replay_cassette(
+    project_dir: Path, spec: ScriptSpec, variant: str | None = None
+) -> tuple[Path, bool]:
+    """The cassette a replay of ``spec`` plays, and whether it exists: the project's own,
+    else (for a template) the one its pack ships, else the project's path to record to."""
+    assert spec.integration is not None
+    own = cassette_path(project_dir, spec.integration, spec.name, variant)
+    if own.is_file():
+        return own, True
+    if spec.template is not None:
+        shipped = spec.template.folder / "tests" / "cassettes" / own.name
+        if shipped.is_file():
+            return shipped, True
+    return own, False
 
 
 def snapshot_path(

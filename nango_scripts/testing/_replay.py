@@ -14,7 +14,7 @@ from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult
 from nango_scripts.store import Connection
 from nango_scripts.testing._errors import CassetteError
-from nango_scripts.testing._paths import cassette_path
+from nango_scripts.testing._paths import replay_cassette
 from nango_scripts.testing._scrub import Scrubber, default_placeholder_credentials
 from nango_scripts.testing._snapshot import snapshot_document
 from nango_scripts.testing._transports import ReplayTransport
@@ -89,13 +89,8 @@ class Replay:
         self.found = found
         self.connection_id = connection_id
         self.variant = variant
-        self.path = cassette_path(found.settings.project_dir, spec.integration, spec.name, variant)
-        if not self.path.is_file() and spec.template is not None:
-            # A template without a recording of the project's own: the pack's.
-            shipped = spec.template.folder / "tests" / "cassettes" / self.path.name
-            if shipped.is_file():
-                self.path = shipped
-        if not self.path.is_file():
+        self.path, exists = replay_cassette(found.settings.project_dir, spec, variant)
+        if not exists:
             flag = f" --variant {variant}" if variant else ""
             raise CassetteError(
                 f'script "{spec.name}" of integration "{spec.integration}" has no cassette: '

@@ -206,6 +206,7 @@ def test_public_names_are_the_curated_list_and_resolve() -> None:
         "integration_table",
         "load_snapshot",
         "record_dryrun",
+        "replay_cassette",
         "run_script_from_cassette",
         "snapshot_diff",
         "snapshot_path",

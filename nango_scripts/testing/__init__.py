@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nango_scripts.testing._errors import CassetteError
-    from nango_scripts.testing._pack_check import check_pack, integration_table
+    from nango_scripts.testing._pack_check import (
+        check_pack,
+        integration_section,
+        integration_table,
+    )
     from nango_scripts.testing._paths import cassette_path, replay_cassette, snapshot_path
     from nango_scripts.testing._record import Recording, record_dryrun
     from nango_scripts.testing._replay import Replay, ScriptRun, run_script_from_cassette
@@ -32,6 +36,7 @@ _WHERE: dict[str, str] = {
     "Replay": "nango_scripts.testing._replay",
     "ScriptRun": "nango_scripts.testing._replay",
     "check_pack": "nango_scripts.testing._pack_check",
+    "integration_section": "nango_scripts.testing._pack_check",
     "integration_table": "nango_scripts.testing._pack_check",
     "cassette_path": "nango_scripts.testing._paths",
     "load_snapshot": "nango_scripts.testing._snapshot",
@@ -49,6 +54,7 @@ __all__ = [
     "ScriptRun",
     "cassette_path",
     "check_pack",
+    "integration_section",
     "integration_table",
     "load_snapshot",
     "record_dryrun",

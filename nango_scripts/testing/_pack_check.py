@@ -21,24 +21,32 @@ from typing import Any
 
 from nango_scripts.dsl import Pack, integration_folders, load_pack
 
-__all__ = ["check_pack", "integration_table"]
+__all__ = ["check_pack", "integration_section", "integration_table"]
 
 _IGNORED = shutil.ignore_patterns("__pycache__", ".nango", ".pytest_cache")
 
 
-def integration_table(folder: Path, *, base_url: str | None = None) -> str:
-    """The ``[integrations.<provider>]`` table of a pack's provider folder, as TOML."""
-    provider = folder.name
-    extra: dict[str, Any] = {}
+def integration_section(folder: Path) -> dict[str, Any]:
+    """The ``[integrations.<provider>]`` keys of a pack's provider folder: its
+    ``tests/integration.json``, with ``provider`` = the folder's name unless the file
+    defines the API itself (a ``base_url`` and no ``provider``)."""
+    section: dict[str, Any] = {}
     path = folder / "tests" / "integration.json"
     if path.is_file():
-        extra = json.loads(path.read_text(encoding="utf-8"))
+        section = json.loads(path.read_text(encoding="utf-8"))
+    if "base_url" not in section or "provider" in section:
+        section.setdefault("provider", folder.name)
+    return section
+
+
+def integration_table(folder: Path, *, base_url: str | None = None) -> str:
+    """:func:`integration_section` as TOML; ``base_url`` points it elsewhere (a local
+    imitation of the API), the provider kept."""
+    section = integration_section(folder)
     if base_url is not None:
-        extra["base_url"] = base_url
-    if "base_url" not in extra or "provider" in extra:
-        extra.setdefault("provider", provider)
-    lines = [f"[integrations.{provider}]"]
-    for key, value in extra.items():
+        section["base_url"] = base_url
+    lines = [f"[integrations.{folder.name}]"]
+    for key, value in section.items():
         lines.append(f"{key} = {_toml(value)}")
     return "\n".join(lines) + "\n"
 

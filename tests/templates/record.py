@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from imitation import Fixture, Imitation, load_fixture
 
 from nango_scripts.providers import resolve_integration
+from nango_scripts.testing import integration_section, integration_table
 
 CONNECTION = "rec"
 _CREDENTIALS: dict[str, dict[str, Any]] = {
@@ -41,24 +42,6 @@ _CREDENTIALS: dict[str, dict[str, Any]] = {
     "basic": {"type": "BASIC", "username": "rec-user", "password": "rec-password"},
     "none": {},
 }
-
-
-def base_url_params(folder: Path) -> dict[str, str]:
-    extra = folder / "tests" / "integration.json"
-    if not extra.is_file():
-        return {}
-    params = json.loads(extra.read_text(encoding="utf-8")).get("base_url_params") or {}
-    return {str(k): str(v) for k, v in params.items()}
-
-
-def integration_table(provider: str, params: dict[str, str], base_url: str | None) -> str:
-    lines = [f"[integrations.{provider}]", f'provider = "{provider}"']
-    if base_url:
-        lines.append(f'base_url = "{base_url}"')
-    if params:
-        inner = ", ".join(f'{k} = "{v}"' for k, v in params.items())
-        lines.append(f"base_url_params = {{ {inner} }}")
-    return "\n".join(lines) + "\n"
 
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,8 +55,7 @@ def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def record(folder: Path, fixture: Fixture) -> bool:
     provider = folder.name
-    params = base_url_params(folder)
-    real = resolve_integration(provider, {"provider": provider, "base_url_params": params})
+    real = resolve_integration(provider, integration_section(folder))
     real_split = urlsplit(real.base_url)
     real_origin = f"{real_split.scheme}://{real_split.netloc}"
     with (
@@ -81,7 +63,7 @@ def record(folder: Path, fixture: Fixture) -> bool:
         tempfile.TemporaryDirectory() as tmp,
     ):
         project = Path(tmp)
-        (project / "nango.toml").write_text(integration_table(provider, params, api.base_url))
+        (project / "nango.toml").write_text(integration_table(folder, base_url=api.base_url))
         (project / provider).symlink_to(folder.resolve(), target_is_directory=True)
         made = _cli(
             project,
@@ -140,9 +122,7 @@ def check(folder: Path) -> bool:
     provider = folder.name
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
-        (project / "nango.toml").write_text(
-            integration_table(provider, base_url_params(folder), None)
-        )
+        (project / "nango.toml").write_text(integration_table(folder))
         shutil.copytree(folder, project / provider, ignore=shutil.ignore_patterns("__pycache__"))
         done = _cli(project, "test", "-q")
     print(done.stdout.strip()[-3000:])

@@ -203,6 +203,7 @@ def test_public_names_are_the_curated_list_and_resolve() -> None:
         "ScriptRun",
         "cassette_path",
         "check_pack",
+        "integration_section",
         "integration_table",
         "load_snapshot",
         "record_dryrun",

@@ -3,10 +3,10 @@
     python benchmarks/bench_api.py [--records 100000] [--limit 1000] [--repeat 5]
 
 A SQLite database (a temporary directory) is filled with ``--records`` records of
-~1 KB (``SqlRecordStore.save_records_sync``, batches of 1,000), then read in full, in
+~1 KB (``SqlRecordStore.save_records``, batches of 1,000), then read in full, in
 pages of ``--limit``, following ``next_cursor``:
 
-- ``store``: ``SqlRecordStore.list_records_sync`` called directly (each record decoded,
+- ``store``: ``SqlRecordStore.list_records`` called directly (each record decoded,
   with its ``_nango_metadata`` and cursor), no event loop, no HTTP;
 - ``api``: ``GET /records?model=Item&limit=...`` of ``nango-scripts serve`` (a
   subprocess on 127.0.0.1, the same database) by an ``httpx.Client`` over loopback,
@@ -42,7 +42,7 @@ import orjson
 from pydantic import BaseModel
 
 from nango_scripts.settings import load_settings
-from nango_scripts.store import ConnectionStore, RecordScope, SqlRecordStore
+from nango_scripts.store import ConnectionStore, RecordQuery, RecordScope, SqlRecordStore
 
 SECRET = "sk_bench_api"
 BATCH = 1000
@@ -139,7 +139,7 @@ def fill(env: dict[str, str], total: int) -> RecordScope:
     try:
         for start in range(0, total, BATCH):
             batch = [make_item(i) for i in range(start, min(start + BATCH, total))]
-            store.save_records_sync(scope, "Item", batch)
+            store.save_records(scope, "Item", batch)
     finally:
         store.close()
     return scope
@@ -149,7 +149,7 @@ def read_store(store: SqlRecordStore, scope: RecordScope, limit: int) -> Callabl
     def read() -> int:
         count, cursor = 0, None
         while True:
-            page = store.list_records_sync(scope, "Item", limit=limit, cursor=cursor)
+            page = store.list_records(RecordQuery(scope, "Item", limit=limit, cursor=cursor))
             count += len(page.records)
             cursor = page.next_cursor
             if cursor is None:
@@ -286,7 +286,7 @@ def main() -> None:
     fast = statistics.median(measured["api_orjson"])
     decoding_share = decoding.seconds / sum(args.records / r for r in measured["api"])
     ratio = api / store
-    print(f"{'store (list_records_sync)':<28} {store:>10,.0f} records/s")
+    print(f"{'store (list_records)':<28} {store:>10,.0f} records/s")
     print(f"{'api (GET /records, httpx)':<28} {api:>10,.0f} records/s")
     print(f"{'  of which json.loads':<28} {decoding_share:>10.0%} of the time (the client's)")
     print(f"{'api / store':<28} {ratio:>10.0%}")

@@ -9,10 +9,10 @@ PostgreSQL (when ``--postgres-url`` or NANGO_SCRIPTS_TEST_POSTGRES_URL is given;
 fresh schema, dropped afterwards), for records of ~1 KB saved in batches of 1,000
 (what a sync's page gives), it prints records per second of:
 
-- ``store``: ``SqlRecordStore.save_records_sync`` of validated pydantic instances (it
+- ``store``: ``SqlRecordStore.save_records`` of validated pydantic instances (it
   dumps, writes canonical JSON, hashes, looks up the stored hashes, draws ``seq`` and
-  upserts), called directly, no event loop; ``list_records_sync`` for reads (each record
-  decoded, with its ``_nango_metadata`` and signed cursor);
+  upserts), called directly, no event loop; ``list_records`` of a ``RecordQuery`` for
+  reads (each record decoded, with its ``_nango_metadata`` and signed cursor);
 - ``bare row``: the bare minimum on the same rows the store writes, measured in the
   same run: the driver's own ``executemany`` of ``INSERT ... ON CONFLICT (scope_id, id)
   DO UPDATE`` into the store's ``records`` table (a database of its own, made by the
@@ -67,7 +67,7 @@ import xxhash
 from _databases import postgres_schema
 from pydantic import BaseModel
 
-from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.store import RecordQuery, RecordScope, SqlRecordStore
 from nango_scripts.store._canonical import canonical_json, timestamp
 from nango_scripts.store._records import dump_records
 from nango_scripts.store._sqlite import open_database
@@ -253,7 +253,7 @@ class BareStoreRow(Bare):
 def store_read_all(store: SqlRecordStore, page: int) -> int:
     count, cursor = 0, None
     while True:
-        result = store.list_records_sync(SCOPE, MODEL, limit=page, cursor=cursor)
+        result = store.list_records(RecordQuery(SCOPE, MODEL, limit=page, cursor=cursor))
         count += len(result.records)
         cursor = result.next_cursor
         if cursor is None:
@@ -332,7 +332,7 @@ def run_store(target: Target, data: Data, page: int) -> dict[str, float]:
             added = updated = unchanged = 0
             started = settle()
             for batch in batches:
-                result = store.save_records_sync(SCOPE, MODEL, batch)
+                result = store.save_records(SCOPE, MODEL, batch)
                 added += len(result.added)
                 updated += len(result.updated)
                 unchanged += len(result.unchanged)
@@ -429,9 +429,7 @@ def child(kind: str, backend: str, total: int, batch: int, pg_url: str | None) -
         if kind == "store":
             with SqlRecordStore.open(target.store_url) as store:
                 for start in range(0, total, batch):
-                    store.save_records_sync(
-                        SCOPE, MODEL, make_batch(start, min(start + batch, total))
-                    )
+                    store.save_records(SCOPE, MODEL, make_batch(start, min(start + batch, total)))
                 count = store_read_all(store, batch)
         else:
             bare = Bare(target)
@@ -593,9 +591,9 @@ def main() -> None:
         f" {data.changed:,} ({data.changed / data.total:.0%}) changed for the re-save"
     )
     print(
-        "store:     save_records_sync of pydantic instances (dump, canonical JSON, hash,"
+        "store:     save_records of pydantic instances (dump, canonical JSON, hash,"
         " stored-hash lookup, seq, upsert of the new and changed);"
-        " list_records_sync (json.loads, _nango_metadata, signed cursor per record)"
+        " list_records (json.loads, _nango_metadata, signed cursor per record)"
     )
     print(
         "bare row:  the driver's executemany upsert of the store's own rows into its records"

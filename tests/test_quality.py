@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,33 @@ def test_ruff_format_is_clean() -> None:
 
 def test_imports_point_down_only() -> None:
     _run(_tool("lint-imports"))
+
+
+PACKAGE = ROOT / "nango_scripts"
+THREAD_HELPER = PACKAGE / "store" / "_blocking.py"
+
+
+def test_async_code_reaches_blocking_calls_through_one_helper() -> None:
+    """Stores are synchronous; async code calls them (and any other blocking function)
+    through ``store.blocking``, the package's one ``asyncio.to_thread``."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != THREAD_HELPER
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "to_thread(" in line
+    ]
+    assert found == [], "use nango_scripts.store.blocking instead:\n" + "\n".join(found)
+
+
+def test_no_store_has_blocking_twins() -> None:
+    """One synchronous method per job: no ``x`` / ``x_sync`` pairs, no async store methods."""
+    twin = re.compile(r"\bdef \w+_sync\(|^\s*async def ")
+    twins = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((PACKAGE / "store").glob("*.py"))
+        if path != THREAD_HELPER
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if twin.search(line)
+    ]
+    assert twins == []

@@ -41,6 +41,14 @@ def project_option(ctx: click.Context) -> str | None:
     return str(project) if project is not None else None
 
 
+def project_folder(ctx: click.Context) -> str:
+    """The project a command works in: ``--project`` (or ``NANGO_SCRIPTS_PROJECT``), else the
+    nearest folder with nango.toml from here up; a clear error (exit 2) when there is none."""
+    from nango_scripts.engine import find_project_dir
+
+    return str(find_project_dir(project_option(ctx)))
+
+
 def parse_date_option(value: str | None, option: str = "--last-sync-date") -> datetime | None:
     """An ISO-8601 option value (``Z`` or an offset; naive means UTC), or None if absent."""
     if value is None:

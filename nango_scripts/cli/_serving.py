@@ -31,8 +31,9 @@ def announce_secret_key(service: Service) -> None:
     if service.secret_key_created:
         click.echo(
             f"Created the API secret key: {service.secret_key}\n"
-            "Keep it: it is shown only this once (it is stored in the database; set"
-            " NANGO_SECRET_KEY to use your own). Send it as 'Authorization: Bearer <key>'.",
+            "It is stored in the database: 'nango-scripts secret-key show' prints it again,"
+            " 'secret-key rotate' replaces it (set NANGO_SECRET_KEY to use your own)."
+            " Send it as 'Authorization: Bearer <key>'.",
             err=True,
         )
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nango_scripts.cli._common import project_option
+from nango_scripts.cli._common import project_folder
 from nango_scripts.dsl import Project, ScriptSpec
-from nango_scripts.errors import NangoScriptsError, ProjectError
+from nango_scripts.errors import NangoScriptsError
 from nango_scripts.settings import load_settings
 
 _HEADERS = ("INTEGRATION", "NAME", "KIND", "MODELS", "FREQUENCY", "ENDPOINT", "FROM")
@@ -26,13 +25,13 @@ def compile_cmd(ctx: click.Context, as_json: bool) -> None:
     Exits 1, listing every problem found, if any script cannot be loaded or its
     integration is not configured in nango.toml.
     """
-    from nango_scripts.engine import served_project
+    from nango_scripts.engine import served_project, unconfigured_integrations
 
-    settings = load_settings(project_option(ctx))
+    settings = load_settings(project_folder(ctx))
     project = served_project(settings)
     errors: list[NangoScriptsError] = [
         *project.errors,
-        *_unconfigured(project, settings.integrations),
+        *unconfigured_integrations(project, settings.integrations),
     ]
 
     if as_json:
@@ -46,26 +45,6 @@ def compile_cmd(ctx: click.Context, as_json: bool) -> None:
         _print_errors(errors)
     if errors:
         ctx.exit(1)
-
-
-def _unconfigured(project: Project, configured: Container[str]) -> list[ProjectError]:
-    """A script whose integration nango.toml does not define cannot run."""
-    missing: dict[str, list[str]] = {}
-    for spec in project.scripts:
-        integration = spec.integration or ""
-        if integration not in configured:
-            missing.setdefault(integration, []).append(spec.name)
-    return [
-        ProjectError(
-            f'integration "{integration}" is not configured in nango.toml, so its '
-            f"scripts cannot run: {', '.join(names)}.",
-            hint=(
-                f'Add an [integrations.{integration}] table to nango.toml, with provider = "..." '
-                "(a built-in provider) or base_url and auth."
-            ),
-        )
-        for integration, names in missing.items()
-    ]
 
 
 def _print_table(project: Project) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from nango_scripts.cli._common import project_folder
 from nango_scripts.cli._errors import fail
 from nango_scripts.errors import NangoScriptsError
 from nango_scripts.settings import Settings, load_settings
@@ -173,7 +174,7 @@ def _store(ctx: click.Context) -> Iterator[ConnectionStore]:
     options = ctx.find_root().obj or {}
     store: ConnectionStore | None = None
     try:
-        settings = load_settings(options.get("project"))
+        settings = load_settings(project_folder(ctx))
         ctx.meta["nango_scripts.settings"] = settings  # read again by _record_change
         store = ConnectionStore.open(settings)
         yield store

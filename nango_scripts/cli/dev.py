@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,14 +35,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from nango_scripts.cli._common import parse_date_option, parse_json_option, project_option
+from nango_scripts.cli._common import parse_date_option, parse_json_option, project_folder
+from nango_scripts.cli._dev_printer import DevPrinter
 from nango_scripts.errors import NangoScriptsError
 
 if TYPE_CHECKING:
     from nango_scripts.cli._serving import ServiceThread
     from nango_scripts.dsl import ScriptSpec
-    from nango_scripts.engine import DevSession, ReloadOutcome, Runner, RunReport
-    from nango_scripts.runtime import LogRecord
+    from nango_scripts.engine import DevSession, ReloadOutcome, Runner
     from nango_scripts.settings import Settings
 
 __all__ = ["dev_cmd"]
@@ -57,10 +56,21 @@ def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[FC], FC]:
     return click.option(*decls, envvar=_ENV + env, show_envvar=True, **kwargs)
 
 
-_SHOWN_IDS = 10
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 3003
-"""serve's default port too: a backend pointed at the local service works with either."""
+@dataclass(frozen=True)
+class DevLoop:
+    """What the watch loop works with: the session, how it shows events, and the options
+    that steer it."""
+
+    session: DevSession
+    show: DevPrinter
+    run: tuple[str, str] | None
+    """``--run NAME CONNECTION_ID``: the script re-run after every reload, if any."""
+    replay: bool
+    debounce_ms: int
+    step_ms: int
+    settings: Settings
+    listen: tuple[str, int] | None
+    """Where the service listens (host, port); None with ``--no-serve``."""
 
 
 @click.command("dev")
@@ -137,18 +147,17 @@ DEFAULT_PORT = 3003
 )
 @_option(
     "--host",
-    default=DEFAULT_HOST,
-    show_default=True,
+    default=None,
     env="HOST",
-    help="Interface the service listens on.",
+    help="Interface the service listens on (default: [server] host, 127.0.0.1).",
 )
 @_option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=DEFAULT_PORT,
-    show_default=True,
+    default=None,
     env="PORT",
-    help="Port the service listens on (0: any free one, shown at start).",
+    help="Port the service listens on (default: [server] port, 3003; 0: any free one,"
+    " shown at start).",
 )
 @click.pass_context
 def dev_cmd(
@@ -163,11 +172,11 @@ def dev_cmd(
     debounce: int,
     step: int,
     serve: bool,
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
 ) -> None:
     """Watch the project: every save re-validates and reloads the scripts, and the local
-    service (as nango-scripts serve, on --host/--port) serves them.
+    service (as nango-scripts serve, on --host/--port or nango.toml's [server]) serves them.
 
     A syntax or definition error is shown and watching goes on until the file is fixed;
     meanwhile the service keeps the last good version of the broken file's scripts.
@@ -201,59 +210,49 @@ def dev_cmd(
     from nango_scripts.engine import DevSession
     from nango_scripts.settings import load_settings
 
-    settings = load_settings(project_option(ctx))
+    settings = load_settings(project_folder(ctx))
     root = settings.project_dir.resolve()
-    show = _Printer(as_json, root)
+    show = DevPrinter(as_json, root)
     session = DevSession(root, script=run[0] if run else None, integration=integration)
     if run is not None:
         session.runner = _runner(
             root, run[0], run[1], integration, replay, raw_input, raw_metadata, since, show
         )
-
-    listen = (settings, host, port) if serve else None
+    listen = None
+    if serve:  # as serve: the options, else nango.toml's [server] (and its variables)
+        listen = (
+            host or settings.server_host,
+            port if port is not None else settings.server_port,
+        )
+    loop = DevLoop(session, show, run, replay, debounce, step, settings, listen)
     with _stop_on_sigterm(), contextlib.suppress(KeyboardInterrupt):
-        _loop(session, show, run, replay, debounce, step, listen)
+        _loop(loop)
     show.stopped()
 
 
-def _loop(
-    session: DevSession,
-    show: _Printer,
-    run: tuple[str, str] | None,
-    replay: bool,
-    debounce: int,
-    step: int,
-    listen: tuple[Settings, str, int] | None,
-) -> None:
-    reloaded = session.reload()
-    show.reloaded(reloaded, [], None)
-    if run is not None:
-        _check_target(session, reloaded, replay)
-        _run(session, show, run, replay, None)
+def _loop(loop: DevLoop) -> None:
+    reloaded = loop.session.reload()
+    loop.show.reloaded(reloaded, [], None)
+    if loop.run is not None:
+        _check_target(loop, reloaded)
+        _run(loop, None)
     # After the checks and the first run: what exits 2 at start has started nothing.
-    served = _serve(reloaded, show, *listen) if listen is not None else None
+    served = _serve(loop, reloaded) if loop.listen is not None else None
     try:
-        _watch(session, show, run, replay, debounce, step, served)
+        _watch(loop, served)
     finally:
         if served is not None:
             served.stop()
 
 
-def _watch(
-    session: DevSession,
-    show: _Printer,
-    run: tuple[str, str] | None,
-    replay: bool,
-    debounce: int,
-    step: int,
-    served: ServiceThread | None,
-) -> None:
+def _watch(loop: DevLoop, served: ServiceThread | None) -> None:
     from nango_scripts.engine import watch_project
 
+    session, show, run = loop.session, loop.show, loop.run
     for changed in watch_project(
         session.project_dir,
-        debounce_ms=debounce,
-        step_ms=step,
+        debounce_ms=loop.debounce_ms,
+        step_ms=loop.step_ms,
         on_ready=show.watching,
     ):
         detected = time.perf_counter()
@@ -264,7 +263,7 @@ def _watch(
         if run is None:
             continue
         if session.target() is not None:
-            _run(session, show, run, replay, detected)
+            _run(loop, detected)
         elif reloaded.project is not None and not reloaded.errors:
             # Renamed or deleted (a broken file was already shown): say why nothing runs.
             try:
@@ -273,30 +272,29 @@ def _watch(
                 show.error("run", [exc], script=run[0])
 
 
-def _serve(
-    reloaded: ReloadOutcome, show: _Printer, settings: Settings, host: str, port: int
-) -> ServiceThread:
+def _serve(loop: DevLoop, reloaded: ReloadOutcome) -> ServiceThread:
     """The service of ``serve``, on the scripts just loaded, in a thread; ready when this
     returns."""
     from nango_scripts.cli._serving import ServiceThread, announce_secret_key
     from nango_scripts.engine import Service
 
-    service = Service.open(settings)
+    assert loop.listen is not None
+    service = Service.open(loop.settings)
     if reloaded.project is not None:
         service.use(reloaded.project)
-    served = ServiceThread(service, host, port)
+    served = ServiceThread(service, *loop.listen)
     try:
         announce_secret_key(service)
         served.start()
     except BaseException:
         served.stop()
         raise
-    show.serving(served.url)
+    loop.show.serving(served.url)
     return served
 
 
 def _reload_service(
-    served: ServiceThread | None, reloaded: ReloadOutcome, show: _Printer
+    served: ServiceThread | None, reloaded: ReloadOutcome, show: DevPrinter
 ) -> tuple[ScriptSpec, ...] | None:
     """Hand the new load to the service; the scripts it keeps in their last good version
     (None when not serving, or when the service could not take it: an error shows why)."""
@@ -310,16 +308,17 @@ def _reload_service(
     return served.service.kept_scripts
 
 
-def _check_target(session: DevSession, reloaded: ReloadOutcome, replay: bool) -> None:
+def _check_target(loop: DevLoop, reloaded: ReloadOutcome) -> None:
     """At start, a script that cannot be run is bad usage (exit 2), unless a broken file
     may be hiding it: then watching starts and the error shows until the fix."""
+    session = loop.session
     assert session.script is not None
     if reloaded.project is None:
         return
     spec = session.target()
     if spec is None and not reloaded.project.errors:
         reloaded.project.find(session.script, session.integration)  # raises with a hint
-    if spec is not None and replay:
+    if spec is not None and loop.replay:
         from nango_scripts.testing import replay_cassette
 
         cassette, exists = replay_cassette(session.project_dir, spec)
@@ -331,26 +330,25 @@ def _check_target(session: DevSession, reloaded: ReloadOutcome, replay: bool) ->
             )
 
 
-def _run(
-    session: DevSession,
-    show: _Printer,
-    run: tuple[str, str],
-    replay: bool,
-    detected: float | None,
-) -> None:
+def _run(loop: DevLoop, detected: float | None) -> None:
+    """One run of the ``--run`` script, shown; ``detected``: when the save that caused it
+    was seen (None for the first run, at start)."""
+    assert loop.run is not None
+    name, connection_id = loop.run
+    show = loop.show
     try:
         with show.script_output():
-            report = asyncio.run(session.run())
+            report = asyncio.run(loop.session.run())
     except NangoScriptsError as exc:
         if detected is None and exc.exit_code == 2:
             raise  # at start, an unknown connection or script is bad usage
-        show.error("run", [exc], script=run[0])
+        show.error("run", [exc], script=name)
         return
     except Exception as exc:  # a bug must not end the session: show it, keep watching
-        show.error("run", [exc], script=run[0])
+        show.error("run", [exc], script=name)
         return
     since_change = time.perf_counter() - detected if detected is not None else None
-    show.ran(report, run[1], "replay" if replay else "live", since_change)
+    show.ran(report, connection_id, "replay" if loop.replay else "live", since_change)
 
 
 def _runner(
@@ -362,13 +360,13 @@ def _runner(
     input: Any,
     metadata: dict[str, Any] | None,
     since: datetime | None,
-    show: _Printer,
+    show: DevPrinter,
 ) -> Runner:
-    from nango_scripts.engine import RunOutcome
+    from nango_scripts.engine import RunWithRecords
 
     if replay:
 
-        async def replayed() -> RunOutcome:
+        async def replayed() -> RunWithRecords:
             from nango_scripts.testing import run_script_from_cassette
 
             ran = await run_script_from_cassette(
@@ -380,18 +378,18 @@ def _runner(
                 last_sync_date=since,
                 on_log=show.log,
             )
-            return RunOutcome(ran.result, ran.outputs["models"])
+            return RunWithRecords(ran.result, ran.outputs["models"])
 
         return replayed
 
-    async def live() -> RunOutcome:
+    async def live() -> RunWithRecords:
         from nango_scripts.engine import DryRun
 
         runner = DryRun.prepare(root, name, connection_id, integration=integration)
         result = await runner.run(
             input=input, metadata=metadata, last_sync_date=since, on_log=show.log
         )
-        return RunOutcome(result, runner.records())
+        return RunWithRecords(result, runner.records())
 
     return live
 
@@ -412,204 +410,3 @@ def _stop_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-# --------------------------------------------------------------------------- output
-
-
-class _Printer:
-    """Shows the session's events: one JSON line each, or a few lines for humans."""
-
-    def __init__(self, as_json: bool, root: Path) -> None:
-        self.as_json = as_json
-        self.root = root
-
-    def _emit(self, event: str, **fields: Any) -> None:
-        document = {"event": event, "ts": _now(), **fields}
-        click.echo(json.dumps(document, default=str))
-
-    def _say(self, text: str, *, err: bool = False) -> None:
-        click.echo(f"{datetime.now().strftime('%H:%M:%S')} {text}", err=err)
-
-    def script_output(self) -> contextlib.AbstractContextManager[Any]:
-        # With --json, stdout holds the events only: what scripts print goes to stderr.
-        if self.as_json:
-            return contextlib.redirect_stdout(sys.stderr)
-        return contextlib.nullcontext()
-
-    def log(self, record: LogRecord) -> None:
-        from nango_scripts.cli.dryrun import print_log
-
-        print_log(record)
-
-    def serving(self, url: str) -> None:
-        if self.as_json:
-            self._emit("serving", url=url)
-        else:
-            self._say(
-                f"serving the API on {url} (Authorization: Bearer <secret key>); the"
-                " scheduler runs the syncs of existing connections"
-            )
-
-    def watching(self) -> None:
-        if self.as_json:
-            self._emit("watching", project=str(self.root))
-        else:
-            self._say(f"watching {self.root} for changes (Ctrl-C to stop)")
-
-    def stopped(self) -> None:
-        if not self.as_json:
-            click.echo("Stopped.", err=True)
-
-    def reloaded(
-        self,
-        outcome: ReloadOutcome,
-        changed: list[Path],
-        kept: tuple[ScriptSpec, ...] | None,
-    ) -> None:
-        """``kept``: scripts the service serves in their last good version (None: no
-        service, or it did not take the reload)."""
-        files = [self._relative(path) for path in changed]
-        integrations = sorted({str(s.integration) for s in outcome.scripts})
-        duration_ms = round(outcome.duration_s * 1000, 1)
-        if outcome.errors:
-            extra: dict[str, Any] = {}
-            if kept is not None:
-                extra["last_good"] = [f"{s.integration}/{s.name}" for s in kept]
-            self.error(
-                "reload",
-                list(outcome.errors),
-                files=files,
-                scripts=len(outcome.scripts),
-                duration_ms=duration_ms,
-                **extra,
-            )
-            return
-        if self.as_json:
-            self._emit(
-                "reloaded",
-                scripts=len(outcome.scripts),
-                integrations=integrations,
-                files=files,
-                duration_ms=duration_ms,
-            )
-            return
-        what = f" after a change to {', '.join(files)}" if files else ""
-        self._say(
-            f"reloaded {_plural(len(outcome.scripts), 'script')} in "
-            f"{_plural(len(integrations), 'integration')}{what} ({duration_ms:.0f} ms)"
-        )
-
-    def error(self, stage: str, errors: list[BaseException], **fields: Any) -> None:
-        if self.as_json:
-            listed = [{"type": type(e).__name__, "message": str(e)} for e in errors]
-            self._emit("error", stage=stage, errors=listed, **fields)
-            return
-        files = fields.get("files")
-        where = f" after a change to {', '.join(files)}" if files else ""
-        if stage == "reload":
-            head = f"{_plural(len(errors), 'problem')} found{where}; watching for the fix:"
-        elif stage == "serve":
-            head = "the service could not take the new scripts (it keeps the previous ones):"
-        else:
-            head = f"could not run {fields.get('script')}:"
-        self._say(f"Error: {head}", err=True)
-        for number, error in enumerate(errors, start=1):
-            text = (
-                str(error)
-                if isinstance(error, NangoScriptsError)
-                else f"{type(error).__name__}: {error}"
-            )
-            click.echo(f"  {number}. " + text.replace("\n", "\n     "), err=True)
-        if fields.get("last_good"):
-            click.echo(
-                "  The service keeps serving the last good version of "
-                + ", ".join(fields["last_good"])
-                + ".",
-                err=True,
-            )
-
-    def ran(
-        self, report: RunReport, connection_id: str, mode: str, since_change_s: float | None
-    ) -> None:
-        result = report.outcome.result
-        counts = {
-            model: {
-                k: v
-                for k, v in c.as_dict().items()
-                if k in ("saved", "updated", "deleted", "invalid")
-            }
-            for model, c in result.models.items()
-        }
-        error = (
-            None
-            if result.error is None
-            else {"type": result.error.type, "message": result.error.message}
-        )
-        changes = (
-            None if report.changes is None else {m: c.as_dict() for m, c in report.changes.items()}
-        )
-        duration_ms = round(report.duration_s * 1000, 1)
-        since_ms = None if since_change_s is None else round(since_change_s * 1000, 1)
-        if self.as_json:
-            fields: dict[str, Any] = {
-                "script": result.script,
-                "integration": result.integration_id,
-                "connection_id": connection_id,
-                "mode": mode,
-                "success": result.success,
-                "error": error,
-                "counts": counts,
-                "changes": changes,
-                "duration_ms": duration_ms,
-                "since_change_ms": since_ms,
-            }
-            if result.kind == "action":
-                fields["output"] = result.output
-                fields["output_changes"] = report.output_changes
-            self._emit("run", **fields)
-            return
-        state = "succeeded" if result.success else "failed"
-        timing = f"{duration_ms:.0f} ms" + (
-            f", {since_ms:.0f} ms after the change was seen" if since_ms is not None else ""
-        )
-        self._say(f"{mode} run of {result.script} {state} ({timing})", err=not result.success)
-        if error is not None:
-            click.echo(f"  Error: {error['message']}", err=True)
-            return
-        for model, count in counts.items():
-            click.echo(f"  {model}: " + ", ".join(f"{v} {k}" for k, v in count.items()))
-        if report.changes is None:
-            return
-        if not report.changes and not report.output_changes:
-            click.echo("  no change since the previous run")
-        for model, found in report.changes.items():
-            click.echo(
-                f"  {model} since the previous run: {len(found.added)} added, "
-                f"{len(found.removed)} removed, {len(found.changed)} changed"
-            )
-            lines = [f"    + {rid}" for rid in found.added]
-            lines += [f"    - {rid}" for rid in found.removed]
-            lines += [
-                f"    ~ {rid}: {', '.join(fields_)}" for rid, fields_ in found.changed.items()
-            ]
-            for line in lines[:_SHOWN_IDS]:
-                click.echo(line)
-            if len(lines) > _SHOWN_IDS:
-                click.echo(f"    ... and {len(lines) - _SHOWN_IDS} more (use --json for all)")
-        if report.output_changes:
-            click.echo(f"  output changed: {', '.join(report.output_changes)}")
-
-    def _relative(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nango_scripts.cli._common import parse_date_option, parse_json_option, project_option
+from nango_scripts.cli._common import parse_date_option, parse_json_option, project_folder
+from nango_scripts.cli._printing import print_log
 from nango_scripts.runtime import LogRecord, RunResult
 
 if TYPE_CHECKING:
@@ -104,11 +105,11 @@ def dryrun_cmd(
     if replay:
         from nango_scripts.testing import Replay
 
-        found = find_project_script(project_option(ctx), name, integration=integration)
+        found = find_project_script(project_folder(ctx), name, integration=integration)
         replayer = Replay(found, connection_id=connection_id, variant=variant)
         spec, other_errors = found.spec, list(found.other_errors)
     else:
-        runner = DryRun.prepare(project_option(ctx), name, connection_id, integration=integration)
+        runner = DryRun.prepare(project_folder(ctx), name, connection_id, integration=integration)
         spec, other_errors = runner.spec, runner.other_errors
     if spec.kind == "action" and not spec.takes_input and raw_input is not None:
         raise click.BadParameter(f'action "{name}" takes no input', param_hint="--input")
@@ -202,11 +203,6 @@ def _print_log_but_the_failure(record: LogRecord) -> None:
     if record.level == "error" and set(record.fields) == {"type"}:
         return
     print_log(record)
-
-
-def print_log(record: LogRecord) -> None:
-    fields = " ".join(f"{k}={v}" for k, v in record.fields.items() if k not in {"unknown_ids"})
-    click.echo(f"[{record.level}] {record.message}" + (f"  ({fields})" if fields else ""), err=True)
 
 
 def _print_human(result: RunResult, records: dict[str, dict[str, list[dict[str, Any]]]]) -> None:

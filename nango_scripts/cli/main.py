@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from nango_scripts import __version__
 from nango_scripts.errors import NangoScriptsError
 
 # command name -> "module:attribute"; the order is the order of --help
@@ -49,6 +50,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "connections": (
         "nango_scripts.cli.connections:connections_group",
         "Create, list and delete connections in the local database.",
+    ),
+    "secret-key": (
+        "nango_scripts.cli.secret_key:secret_key_group",
+        "Show or rotate the API secret key (also the webhooks' signing key).",
     ),
 }
 
@@ -89,9 +94,9 @@ class LazyGroup(click.Group):
     "project",
     type=click.Path(file_okay=False),
     envvar="NANGO_SCRIPTS_PROJECT",
-    help="Project folder (default: the current directory).",
+    help="Project folder (default: the nearest folder with nango.toml, from here up).",
 )
-@click.version_option(package_name="nango-scripts")
+@click.version_option(__version__, package_name="nango-scripts")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, project: str | None) -> None:
     """Write, test and run Nango-style integration scripts in Python."""

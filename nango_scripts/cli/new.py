@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from nango_scripts.cli._common import project_option
+from nango_scripts.cli._common import project_folder
 
 __all__ = ["new_group"]
 
@@ -64,13 +64,7 @@ def _create(ctx: click.Context, kind: str, name: str, integration: str) -> None:
             "(it is also a folder name).",
             param_hint="--integration",
         )
-    root = Path(project_option(ctx) or ".").resolve()
-    config = root / "nango.toml"
-    if not config.is_file():
-        raise click.UsageError(
-            f"{root} is not a nango-scripts project (it has no nango.toml). "
-            "Run nango-scripts init first, or pass --project."
-        )
+    root = Path(project_folder(ctx))
     files = script_files("sync" if kind == "sync" else "action", name, integration)
     existing = [f.path.as_posix() for f in files if root.joinpath(*f.path.parts).exists()]
     if existing:
@@ -84,7 +78,7 @@ def _create(ctx: click.Context, kind: str, name: str, integration: str) -> None:
     click.echo(f"Created the {kind} {name} of integration {integration}:")
     for path in written:
         click.echo(f"  {path.relative_to(root).as_posix()}")
-    _warn_if_unconfigured(config, integration)
+    _warn_if_unconfigured(root / "nango.toml", integration)
     record = f"nango-scripts dryrun {name} <connection-id> --save-responses"
     if kind == "action":
         record += " --input '{...}'"

@@ -9,11 +9,11 @@ import typing
 
 import click
 
-from nango_scripts.cli._common import project_option
-from nango_scripts.cli.dryrun import print_log
+from nango_scripts.cli._common import project_folder
+from nango_scripts.cli._printing import print_log
 
 if typing.TYPE_CHECKING:
-    from nango_scripts.engine import RunDelivery
+    from nango_scripts.engine import DeliveryReport
 
 
 @click.command("run")
@@ -41,13 +41,13 @@ def run_cmd(
     from nango_scripts.dsl import SyncSpec
     from nango_scripts.engine import (
         ActivityRecorder,
-        SyncRun,
+        SyncRunner,
         open_project_script,
         send_run_webhooks,
     )
     from nango_scripts.store import ActivityStore, ConnectionStore, SqlRecordStore
 
-    found = open_project_script(project_option(ctx), name, connection_id, integration=integration)
+    found = open_project_script(project_folder(ctx), name, connection_id, integration=integration)
     if not isinstance(found.spec, SyncSpec):
         raise click.UsageError(
             f'"{name}" is an action: run is for syncs. Try: nango-scripts dryrun {name} {connection_id}'
@@ -59,7 +59,7 @@ def run_cmd(
         ConnectionStore.open(found.settings) as connections,
         ActivityStore.open(found.settings.database_url) as activity,
     ):
-        sync_run = SyncRun(
+        sync_run = SyncRunner(
             found.settings, found.spec, found.provider, found.connection, records, connections
         )
         # The run and its webhook deliveries show in serve's Activity log.
@@ -110,14 +110,15 @@ def run_cmd(
         sys.exit(1)
 
 
-def _report_webhooks(sent: RunDelivery) -> None:
+def _report_webhooks(sent: DeliveryReport) -> None:
     if sent.key_created:
         click.echo(
             f"Created the secret key that signs webhooks: {sent.key_created}\n"
-            "Keep it: it is shown only this once (set NANGO_SECRET_KEY to use your own).",
+            "It is stored in the database: 'nango-scripts secret-key show' prints it again"
+            " (set NANGO_SECRET_KEY to use your own).",
             err=True,
         )
-    r = sent.report
+    r = sent
     line = f"webhooks: {r.delivered} delivered"
     if r.retrying:
         line += (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nango_scripts.cli._common import project_option
+from nango_scripts.cli._common import project_folder
 
 
 @click.command("serve")
@@ -21,7 +21,8 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     Every route but /health wants 'Authorization: Bearer <secret key>'. The key is
     NANGO_SECRET_KEY; without it, one is generated on the first start, kept in the
-    database, and shown once. Stop with Ctrl-C (or SIGTERM).
+    database, and shown (again with 'nango-scripts secret-key show'). Stop with Ctrl-C
+    (or SIGTERM).
     """
     import uvicorn
 
@@ -30,7 +31,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     from nango_scripts.server import create_app
     from nango_scripts.settings import load_settings
 
-    settings = load_settings(project_option(ctx))
+    settings = load_settings(project_folder(ctx))
     service = Service.open(settings)
     announce_secret_key(service)
     host = host or settings.server_host

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nango_scripts.cli._common import project_option
+from nango_scripts.cli._common import project_folder
 
 if TYPE_CHECKING:
     from nango_scripts._template_index import Pack
@@ -227,7 +227,7 @@ def _set(ctx: click.Context, integration: str, names: tuple[str, ...], enabled: 
     from nango_scripts.settings import load_settings
     from nango_scripts.store import ScheduleStore
 
-    settings = load_settings(project_option(ctx))
+    settings = load_settings(project_folder(ctx))
     library = _library()
     with ScheduleStore.open(settings.database_url) as schedules:
         specs = set_templates(
@@ -276,7 +276,7 @@ def clone_cmd(ctx: click.Context, ref: str, integration: str | None) -> None:
     from nango_scripts.scaffold import clone_templates
     from nango_scripts.settings import load_settings
 
-    settings = load_settings(project_option(ctx))
+    settings = load_settings(project_folder(ctx))
     report = clone_templates(_library(), ref, settings.project_dir, integration)
     for path in report.copied:
         click.echo(f"  copied  {path}")
@@ -323,7 +323,7 @@ def package_cmd(
     from nango_scripts.scaffold import package_pack
     from nango_scripts.settings import load_settings
 
-    settings = load_settings(str(folder) if folder else project_option(ctx))
+    settings = load_settings(str(folder) if folder else project_folder(ctx))
     built = package_pack(settings, name, version, out or settings.project_dir / "dist")
     click.echo(
         f"Built {built.wheel} ({len(built.templates)} templates of {', '.join(built.providers)})."

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from nango_scripts.cli._common import project_option
-from nango_scripts.errors import ConfigError, NangoScriptsError
+from nango_scripts.cli._common import project_folder
+from nango_scripts.errors import NangoScriptsError
 
 # pytest's ExitCode -> ours (SPEC 5: 1 a run failed, 2 bad usage)
 _EXIT_CODES = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
@@ -43,13 +43,7 @@ def test_cmd(ctx: click.Context, pytest_args: tuple[str, ...]) -> None:
     """
     from nango_scripts.settings import load_settings
 
-    project = load_settings(project_option(ctx)).project_dir
-    if not (project / "nango.toml").is_file():
-        raise ConfigError(
-            f"{project} is not a nango-scripts project: it has no nango.toml.",
-            hint="Run this in the project folder, or pass --project DIR (or set "
-            "NANGO_SCRIPTS_PROJECT).",
-        )
+    project = load_settings(project_folder(ctx)).project_dir
     try:
         import pytest
     except ImportError:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Mapping
-from importlib import metadata as importlib_metadata
 from typing import Any, TypedDict
 
 import httpx
 
+from nango_scripts import __version__
 from nango_scripts.client._flow import RetryPolicy
 from nango_scripts.client._operations import Operations, ProxyParams
 from nango_scripts.client._webhooks import signature_from_headers, verify_webhook_signature
@@ -39,11 +39,7 @@ class ProxyOptions(TypedDict, total=False):
 
 
 def _user_agent() -> str:
-    try:
-        version = importlib_metadata.version("nango-scripts")
-    except importlib_metadata.PackageNotFoundError:
-        version = "0"
-    return f"nango-scripts-python/{version} (python/{platform.python_version()})"
+    return f"nango-scripts-python/{__version__} (python/{platform.python_version()})"
 
 
 def _host(value: str) -> str:

@@ -19,15 +19,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from nango_scripts.dsl import ActionSpec
-from nango_scripts.engine._activity import (
-    ActivityRecorder,
-    OperationRecorder,
-    start_run_operation,
-)
+from nango_scripts.engine._activity import ActivityRecorder, start_run_operation
+from nango_scripts.engine._connection_saver import ConnectionSaver
+from nango_scripts.engine._operation_recorder import OperationRecorder
 from nango_scripts.engine._redact import SecretScrubber, masked_error
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import RunResult, run_script
-from nango_scripts.store import ActionRunStore, Connection, ConnectionStore, MemoryRecordStore
+from nango_scripts.store import (
+    ActionRunStore,
+    Connection,
+    ConnectionStore,
+    MemoryRecordStore,
+    blocking,
+)
 
 __all__ = ["ActionRunner"]
 
@@ -67,17 +71,11 @@ class ActionRunner:
             else SecretScrubber(c.credentials)
         )
 
-        async def save_credentials(credentials: dict[str, Any]) -> None:
+        def mask(credentials: dict[str, Any]) -> None:
             operation.add_secrets(credentials)
             scrub.add(credentials)
-            await asyncio.to_thread(
-                connections.update_credentials, c.integration_id, c.connection_id, credentials
-            )
 
-        async def save_metadata(metadata: dict[str, Any]) -> None:
-            await asyncio.to_thread(
-                connections.set_metadata, c.integration_id, c.connection_id, metadata
-            )
+        saver = ConnectionSaver(connections, c, on_credentials=mask)
 
         try:
             result = await run_script(
@@ -86,8 +84,8 @@ class ActionRunner:
                 provider=provider,
                 store=MemoryRecordStore(keep_records=False),
                 input=input,
-                save_credentials=save_credentials,
-                save_metadata=save_metadata,
+                save_credentials=saver.save_credentials,
+                save_metadata=saver.save_metadata,
                 on_log=operation.tee(None),
                 log_level="debug" if operation.enabled else "info",
             )
@@ -111,7 +109,7 @@ class ActionRunner:
         operation = await start_run_operation(
             self.activity, "action", connection, spec.name, state="waiting"
         )
-        await asyncio.to_thread(
+        await blocking(
             self.runs.create,
             run_id,
             environment=connection.environment,
@@ -144,17 +142,17 @@ class ActionRunner:
                     "message": f"{type(exc).__name__}: {exc}",
                     "payload": None,
                 }
-                await asyncio.to_thread(self.runs.finish, run_id, error=dict(error))
+                await blocking(self.runs.finish, run_id, error=dict(error))
                 return
             if result.error is None:
-                await asyncio.to_thread(self.runs.finish, run_id, output=result.output)
+                await blocking(self.runs.finish, run_id, output=result.output)
             else:
                 failure = {
                     "type": result.error.type,
                     "message": result.error.message,
                     "payload": result.error.payload,
                 }
-                await asyncio.to_thread(self.runs.finish, run_id, error=failure)
+                await blocking(self.runs.finish, run_id, error=failure)
         finally:
             self._tasks.pop(run_id, None)
 
@@ -172,4 +170,4 @@ class ActionRunner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await asyncio.to_thread(self.runs.mark_interrupted)
+        await blocking(self.runs.mark_interrupted)

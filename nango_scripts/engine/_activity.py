@@ -1,20 +1,17 @@
-"""Recording the Activity log: what the engine, the API and the CLI call while they work.
+"""The Activity log's door: what the engine, the API and the CLI call while they work.
 
 One :class:`ActivityRecorder` per process wraps the :class:`ActivityStore` (or nothing:
 then every call is a no-op). ``await recorder.operation(...)`` opens an operation and
-returns an :class:`OperationRecorder`, which
+returns an :class:`~nango_scripts.engine._operation_recorder.OperationRecorder`;
+:meth:`ActivityRecorder.finished` builds an operation that is over (a connection change,
+a webhook attempt) for :meth:`ActivityRecorder.write`.
 
-- takes messages from any thread (a plain-``def`` script logs from a worker thread):
-  ``tee(on_log)`` for a run's ``LogRecord`` callback, ``api_log`` for an ``ApiClient``;
-- buffers them and writes them in batches: every ``flush_interval_s``, or at once when
-  ``batch_size`` are waiting, and at the end; at most ``max_messages`` per operation;
-- removes secrets before anything is written: every credential value of the connection
-  (as given, URL-encoded, JSON-escaped, and ``user:password`` in base64) is masked in
-  the text and fields of every message, the error and the result, and the values of
-  fields named like a secret (``Authorization``, ``Cookie``, ``api-key``, ``*token*``...)
-  are masked whatever they hold;
-- never fails what it records: a write that fails is logged (logger
-  ``nango_scripts.activity``) and dropped.
+Secrets never reach the store: every credential value of the connection (as given,
+URL-encoded, JSON-escaped, and ``user:password`` in base64) and the values masked
+everywhere (the secret key) are masked in the text and fields of every message, the
+error and the result, and the values of fields named like a secret
+(``Authorization``, ``Cookie``, ``api-key``, ``*token*``...) are masked whatever they
+hold. A write that fails is logged (logger ``nango_scripts.activity``) and dropped.
 
 Retention: :meth:`ActivityRecorder.start_retention` prunes now, then daily.
 """
@@ -23,294 +20,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, Required, TypedDict, Unpack
+from typing import Any, Final, Literal
 
+from nango_scripts.engine._operation_recorder import FinalState, OperationRecorder
 from nango_scripts.engine._redact import SecretScrubber, capped_fields, capped_text, shown_url
-from nango_scripts.runtime import LogRecord, RunResult
 from nango_scripts.store import (
     ActivityMessage,
     ActivityStore,
     Connection,
     Operation,
     OperationType,
+    blocking,
 )
 
 __all__ = [
     "ActivityRecorder",
-    "OperationRecorder",
     "record_connection_change_now",
     "start_run_operation",
 ]
 
 logger = logging.getLogger("nango_scripts.activity")
 
-_MAX_INVALID_IN_RESULT: Final = 100
-_MAX_OUTPUT_CHARS: Final = 10_000
 _DAY_S: Final = 24 * 3600.0
-_LEVELS: Final[dict[str, int]] = {"debug": 10, "info": 20, "warning": 30, "error": 40}
-
-FinalState = Literal["success", "failed", "cancelled"]
-
-
-class OperationRecorder:
-    """One operation being recorded. Every method is safe to call when recording is off."""
-
-    def __init__(
-        self,
-        store: ActivityStore | None,
-        operation_id: str | None,
-        scrubber: SecretScrubber,
-        *,
-        flush_interval_s: float,
-        batch_size: int,
-        max_messages: int,
-        live: bool,
-        waiting: bool = False,
-    ) -> None:
-        self.store = store if operation_id is not None else None
-        self.id = operation_id
-        self._scrubber = scrubber
-        self._interval = flush_interval_s
-        self._batch_size = batch_size
-        self._max_messages = max_messages
-        self._lock = threading.Lock()
-        self._buffer: list[ActivityMessage] = []
-        self._kept = 0
-        self._dropped = 0
-        self._finished = False
-        self._wake = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
-        self._live = live
-        self._flusher: asyncio.Task[None] | None = None
-        self._ending: asyncio.Future[None] | None = None
-        if not waiting:
-            self._start_flusher()
-
-    def _start_flusher(self) -> None:
-        if self.store is not None and self._live and self._flusher is None and not self._finished:
-            self._flusher = asyncio.create_task(self._flush_loop(), name=f"activity {self.id}")
-
-    @property
-    def enabled(self) -> bool:
-        return self.store is not None
-
-    # -- messages (any thread) ------------------------------------------------------------
-
-    def log(self, level: str, message: str, fields: Mapping[str, Any] | None = None) -> None:
-        self.add(ActivityMessage(datetime.now(UTC), level, message, dict(fields or {})))
-
-    def add(self, message: ActivityMessage) -> None:
-        if self.store is None:
-            return
-        with self._lock:
-            if self._kept >= self._max_messages:
-                self._dropped += 1
-                return
-            self._kept += 1
-            self._buffer.append(message)
-            full = len(self._buffer) == self._batch_size
-        if full and self._flusher is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing: finish() flushes
-                self._loop.call_soon_threadsafe(self._wake.set)
-
-    def add_record(self, record: LogRecord) -> None:
-        self.add(ActivityMessage(record.at, record.level, record.message, dict(record.fields)))
-
-    def tee(
-        self, on_log: Callable[[LogRecord], None] | None, *, min_level: str = "info"
-    ) -> Callable[[LogRecord], None]:
-        """A run's ``on_log``: every record is kept here; ``on_log`` still gets those at
-        ``min_level`` and above (the run logs at debug level for the Activity log)."""
-        threshold = _LEVELS.get(min_level, 20)
-
-        def both(record: LogRecord) -> None:
-            self.add_record(record)
-            if on_log is not None and _LEVELS.get(record.level, 20) >= threshold:
-                on_log(record)
-
-        return both
-
-    def api_log(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
-        """An ``ApiClient``'s ``log``: a line per request, a warning per retry."""
-        self.log(level, message, fields)
-
-    def add_secrets(self, credentials: Mapping[str, Any]) -> None:
-        """Refreshed credentials: mask the new tokens too."""
-        self._scrubber.add(credentials)
-
-    def mask(self, text: str) -> str:
-        """``text`` with what this operation masks masked: for errors shown elsewhere."""
-        return self._scrubber.text(text)
-
-    def add_secret_values(self, values: Iterable[str]) -> None:
-        """What a caller sent (the proxy's headers): masked wherever it appears too."""
-        self._scrubber.add_values(values)
-
-    # -- writing --------------------------------------------------------------------------
-
-    def _take(self) -> list[ActivityMessage]:
-        with self._lock:
-            batch, self._buffer = self._buffer, []
-        return batch
-
-    def _clean(self, message: ActivityMessage) -> ActivityMessage:
-        scrub = self._scrubber
-        return ActivityMessage(
-            message.at,
-            message.level,
-            capped_text(scrub.text(message.message)),
-            capped_fields(scrub.value(message.fields)),
-        )
-
-    def _write(self, batch: list[ActivityMessage]) -> None:
-        assert self.store is not None and self.id is not None
-        self.store.add_messages(self.id, [self._clean(m) for m in batch])
-
-    async def _flush(self) -> None:
-        batch = self._take()
-        if not batch or self.store is None:
-            return
-        try:
-            await asyncio.to_thread(self._write, batch)
-        except Exception as exc:
-            logger.warning(
-                "activity log: %d message(s) of operation %s were not written: %s",
-                len(batch),
-                self.id,
-                exc,
-            )
-
-    async def _flush_loop(self) -> None:
-        while not self._finished:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
-            # arrives as the event is set, and the loop would never end.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
-                    await self._wake.wait()
-            self._wake.clear()
-            await self._flush()
-
-    async def running(self) -> None:
-        """A waiting operation has begun."""
-        if self.store is None or self.id is None:
-            return
-        self._start_flusher()
-        try:
-            await asyncio.to_thread(self.store.set_running, self.id)
-        except Exception as exc:
-            logger.warning("activity log: operation %s not marked running: %s", self.id, exc)
-
-    async def finish(
-        self,
-        state: FinalState,
-        *,
-        error: str | None = None,
-        result: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Write what is buffered and end the operation (the first call only).
-
-        Shielded: a second cancellation of the caller (a run cancelled, then timed out)
-        does not leave the operation open."""
-        if self._finished:
-            return
-        self._finished = True
-        self._ending = asyncio.ensure_future(self._end(state, error, result))
-        await asyncio.shield(self._ending)
-
-    async def _end(
-        self, state: FinalState, error: str | None, result: Mapping[str, Any] | None
-    ) -> None:
-        if self._flusher is not None:
-            self._wake.set()
-            with contextlib.suppress(Exception):
-                await self._flusher
-        if self.store is None or self.id is None:
-            return
-        if self._dropped:
-            self._buffer.append(
-                ActivityMessage(
-                    datetime.now(UTC),
-                    "warning",
-                    f"{self._dropped} more message(s) were not kept"
-                    f" (at most {self._max_messages} per operation)",
-                    {"dropped": self._dropped},
-                )
-            )
-        await self._flush()
-        scrub = self._scrubber
-        try:
-            await asyncio.to_thread(
-                self.store.finish_operation,
-                self.id,
-                state=state,
-                error=None if error is None else capped_text(scrub.text(error)),
-                result=None if result is None else capped_fields(scrub.value(dict(result))),
-            )
-        except Exception as exc:
-            logger.warning("activity log: operation %s not finished: %s", self.id, exc)
-
-    async def finish_run(self, result: RunResult, *, run_type: str | None = None) -> None:
-        """End a sync or action run with its outcome: per-model counts, invalid records,
-        the output of an action, the error and its traceback."""
-        summary: dict[str, Any] = {}
-        if run_type is not None:
-            summary["run_type"] = run_type
-        if result.kind == "sync":
-            summary["models"] = {m: c.as_dict() for m, c in result.models.items()}
-            for model, c in result.models.items():
-                self.log(
-                    "info",
-                    f"{model}: {c.added} added, {c.updated} updated, {c.deleted} deleted,"
-                    f" {c.unchanged} unchanged, {c.invalid} invalid",
-                    {"model": model, **c.as_dict()},
-                )
-            if result.invalid_records:
-                summary["invalid_records"] = [
-                    {"model": r.model, "id": r.record_id, "field": r.field, "reason": r.reason}
-                    for r in result.invalid_records[:_MAX_INVALID_IN_RESULT]
-                ]
-        elif result.success:
-            output = json.dumps(result.output, ensure_ascii=False, default=str)
-            if len(output) <= _MAX_OUTPUT_CHARS:
-                summary["output"] = result.output
-            else:
-                summary["output_truncated"] = True
-        error = None
-        if result.error is not None:
-            error = result.error.message
-            summary["error_type"] = result.error.type
-            if result.error.traceback:
-                self.log("debug", "traceback", {"traceback": result.error.traceback})
-        summary["duration_s"] = round(result.duration_s, 6)
-        await self.finish("success" if result.success else "failed", error=error, result=summary)
-
-    async def stopped(self, reason: str, *, cancelled: bool) -> None:
-        """A run that never produced a result: cancelled, timed out, or broken."""
-        self.log("error" if not cancelled else "warning", reason, {})
-        await self.finish("cancelled" if cancelled else "failed", error=reason)
-
-
-class FinishedFields(TypedDict, total=False):
-    """:meth:`ActivityRecorder.finished`'s arguments, for :meth:`ActivityRecorder.record`."""
-
-    environment: Required[str]
-    type: Required[OperationType]
-    integration_id: Required[str | None]
-    connection_id: Required[str | None]
-    script: Required[str | None]
-    title: Required[str]
-    state: FinalState
-    messages: list[tuple[str, str, dict[str, Any]]] | None
-    error: str | None
-    result: Mapping[str, Any] | None
-    credentials: Mapping[str, Any] | None
-    started_at: datetime | None
 
 
 class ActivityRecorder:
@@ -337,10 +72,6 @@ class ActivityRecorder:
     def scrubber(self, credentials: Mapping[str, Any] | None) -> SecretScrubber:
         """What masks an operation (and a run's error wherever it goes: webhooks, run
         history): ``credentials`` and the values masked everywhere."""
-        return self._scrubber(credentials)
-
-    def _scrubber(self, credentials: Mapping[str, Any] | None) -> SecretScrubber:
-        """What masks an operation: ``credentials`` and the values masked everywhere."""
         scrubber = SecretScrubber(credentials)
         if self._masked:
             scrubber.add(self._masked)
@@ -363,11 +94,11 @@ class ActivityRecorder:
         """Open an operation. ``credentials``: what to mask in everything it records;
         ``live``: flush messages while it runs (else only at the end, for short ones);
         ``started_at``: when it began, if before now."""
-        scrubber = self._scrubber(credentials)
+        scrubber = self.scrubber(credentials)
         operation_id: str | None = None
         if self.store is not None:
             try:
-                operation_id = await asyncio.to_thread(
+                operation_id = await blocking(
                     self.store.start_operation,
                     environment=environment,
                     type=type,
@@ -409,7 +140,7 @@ class ActivityRecorder:
     ) -> Operation:
         """A finished operation, secrets masked and sizes capped, for :meth:`write`
         (nothing is written here: no I/O). ``started_at``: when it began, else now."""
-        scrub = self._scrubber(credentials)
+        scrub = self.scrubber(credentials)
         now = datetime.now(UTC)
         return Operation(
             id=uuid.uuid4().hex,
@@ -445,13 +176,12 @@ class ActivityRecorder:
             return False
         return True
 
-    async def record(self, **operation: Unpack[FinishedFields]) -> str | None:
-        """A finished operation at once (a connection change, a webhook delivery), in one
-        transaction; its id (None when not recorded). Takes what :meth:`finished` takes."""
+    async def record(self, operation: Operation) -> str | None:
+        """Write one finished operation (from :meth:`finished`) now, in one transaction;
+        its id (None when not recorded)."""
         if self.store is None:
             return None
-        finished = self.finished(**operation)
-        return finished.id if await asyncio.to_thread(self.write, [finished]) else None
+        return operation.id if await blocking(self.write, [operation]) else None
 
     async def record_connection_change(
         self,
@@ -464,15 +194,36 @@ class ActivityRecorder:
     ) -> str | None:
         """``change``: ``created``, ``deleted``, ``credentials updated``, ``metadata set``..."""
         return await self.record(
+            self.connection_change(
+                environment=environment,
+                integration_id=integration_id,
+                connection_id=connection_id,
+                change=change,
+                fields=fields,
+            )
+        )
+
+    def connection_change(
+        self,
+        *,
+        environment: str,
+        integration_id: str,
+        connection_id: str,
+        change: str,
+        fields: Mapping[str, Any] | None = None,
+        source: str = "",
+    ) -> Operation:
+        """A connection change as a finished operation (for :meth:`write`; no I/O);
+        ``source`` is added to its message (`` (command line)``)."""
+        message = f"connection {integration_id}/{connection_id} {change}{source}"
+        return self.finished(
             environment=environment,
             type="connection",
             integration_id=integration_id,
             connection_id=connection_id,
             script=None,
             title=f"connection {change}",
-            messages=[
-                ("info", f"connection {integration_id}/{connection_id} {change}", fields or {})
-            ],
+            messages=[("info", message, dict(fields or {}))],
             result={"change": change},
         )
 
@@ -559,15 +310,17 @@ class ActivityRecorder:
         """A scheduled run that failed before it began (no connection, no integration...)."""
         environment, integration_id, connection_id, script = key
         await self.record(
-            environment=environment,
-            type="sync",
-            integration_id=integration_id,
-            connection_id=connection_id,
-            script=script,
-            title=f"sync {script}",
-            state="failed",
-            messages=[("error", error, {})],
-            error=error,
+            self.finished(
+                environment=environment,
+                type="sync",
+                integration_id=integration_id,
+                connection_id=connection_id,
+                script=script,
+                title=f"sync {script}",
+                state="failed",
+                messages=[("error", error, {})],
+                error=error,
+            )
         )
 
     # -- retention ------------------------------------------------------------------------
@@ -578,7 +331,7 @@ class ActivityRecorder:
             return 0
         cutoff = datetime.now(UTC) - timedelta(days=retention_days)
         try:
-            return await asyncio.to_thread(self.store.prune, cutoff)
+            return await blocking(self.store.prune, cutoff)
         except Exception as exc:
             logger.warning("activity log: pruning failed: %s", exc)
             return 0
@@ -588,7 +341,7 @@ class ActivityRecorder:
         if self.store is None:
             return
         try:
-            await asyncio.to_thread(self.store.mark_interrupted, environment)
+            await blocking(self.store.mark_interrupted, environment)
         except Exception as exc:
             logger.warning("activity log: open operations not closed: %s", exc)
 
@@ -649,19 +402,15 @@ def record_connection_change_now(
     """:meth:`ActivityRecorder.record_connection_change` for the CLI (no event loop)."""
     try:
         with ActivityStore.open(database_url) as store:
-            operation_id = store.start_operation(
+            recorder = ActivityRecorder(store)
+            change_made = recorder.connection_change(
                 environment=environment,
-                type="connection",
                 integration_id=integration_id,
                 connection_id=connection_id,
-                script=None,
-                title=f"connection {change}",
+                change=change,
+                fields=fields,
+                source=" (command line)",
             )
-            message = f"connection {integration_id}/{connection_id} {change} (command line)"
-            store.add_messages(
-                operation_id,
-                [ActivityMessage(datetime.now(UTC), "info", message, fields or {})],
-            )
-            store.finish_operation(operation_id, state="success", result={"change": change})
-    except Exception as exc:
+            recorder.write([change_made])  # logs and drops a failed write
+    except Exception as exc:  # the database could not be opened
         logger.warning("activity log: connection %s not recorded: %s", change, exc)

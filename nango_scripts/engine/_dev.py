@@ -20,6 +20,7 @@ from typing import Any
 
 from nango_scripts.dsl import Project, ScriptSpec, load_project
 from nango_scripts.engine._project import find_template
+from nango_scripts.engine._unconfigured import unconfigured_integrations
 from nango_scripts.errors import NangoScriptsError, ProjectError
 from nango_scripts.runtime import RunResult
 from nango_scripts.settings import Settings, load_settings
@@ -28,13 +29,12 @@ __all__ = [
     "DevSession",
     "ModelChanges",
     "ReloadOutcome",
-    "RunOutcome",
-    "RunReport",
+    "RerunReport",
+    "RunWithRecords",
     "Runner",
     "changed_fields",
     "diff_records",
     "final_records",
-    "unconfigured",
 ]
 
 RecordsByModel = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
@@ -44,14 +44,14 @@ _IGNORED_FIELDS = frozenset({"_nango_metadata"})
 
 
 @dataclass(frozen=True)
-class RunOutcome:
+class RunWithRecords:
     """What a runner hands back: the run, and its records in the dryrun shape."""
 
     result: RunResult
     records: RecordsByModel
 
 
-Runner = Callable[[], Awaitable[RunOutcome]]
+Runner = Callable[[], Awaitable[RunWithRecords]]
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,11 @@ class ModelChanges:
 
 
 @dataclass(frozen=True)
-class RunReport:
-    outcome: RunOutcome
+class RerunReport:
+    """One re-run of the dev loop: its run and records, what changed since the previous
+    run, and how long it took."""
+
+    outcome: RunWithRecords
     changes: dict[str, ModelChanges] | None
     """Per model with a difference; None for the first successful run (nothing to
     compare with) and for a failed run."""
@@ -110,7 +113,7 @@ class DevSession:
         self.integration = integration
         self.runner = runner
         self.last: ReloadOutcome | None = None
-        self._previous: RunOutcome | None = None
+        self._previous: RunWithRecords | None = None
 
     def reload(self) -> ReloadOutcome:
         """Re-read nango.toml and re-import every script; collect every problem."""
@@ -129,7 +132,7 @@ class DevSession:
         if project is not None:
             errors.extend(project.errors)
             if settings is not None:
-                errors.extend(unconfigured(project, settings.integrations))
+                errors.extend(unconfigured_integrations(project, settings.integrations))
         self.last = ReloadOutcome(project, settings, tuple(errors), time.perf_counter() - started)
         return self.last
 
@@ -146,7 +149,7 @@ class DevSession:
             return find_template(self.last.settings, self.script, self.integration)
         return None
 
-    async def run(self) -> RunReport:
+    async def run(self) -> RerunReport:
         """Run the script once through the runner; compare with the last successful run."""
         if self.runner is None:
             raise ProjectError("this dev session re-runs no script (pass --run).")
@@ -162,24 +165,7 @@ class DevSession:
                 if outcome.result.kind == "action":
                     output_changes = changed_fields(previous.result.output, outcome.result.output)
             self._previous = outcome
-        return RunReport(outcome, changes, output_changes, duration)
-
-
-def unconfigured(project: Project, configured: Mapping[str, Any]) -> list[ProjectError]:
-    """A script whose integration nango.toml does not define cannot run (as compile says)."""
-    missing: dict[str, list[str]] = {}
-    for spec in project.scripts:
-        integration = spec.integration or ""
-        if integration not in configured:
-            missing.setdefault(integration, []).append(spec.name)
-    return [
-        ProjectError(
-            f'integration "{integration}" is not configured in nango.toml, so its '
-            f"scripts cannot run: {', '.join(names)}.",
-            hint=f"Add an [integrations.{integration}] table to nango.toml.",
-        )
-        for integration, names in missing.items()
-    ]
+        return RerunReport(outcome, changes, output_changes, duration)
 
 
 # --------------------------------------------------------------------------- comparing

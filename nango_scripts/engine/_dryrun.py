@@ -16,7 +16,7 @@ from nango_scripts.engine._redact import SecretScrubber, masked_error, masked_lo
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
 from nango_scripts.settings import Settings
-from nango_scripts.store import Connection, ConnectionStore, MemoryRecordStore
+from nango_scripts.store import Connection, ConnectionStore, MemoryRecordStore, blocking
 
 __all__ = ["DryRun"]
 
@@ -65,14 +65,17 @@ class DryRun:
         # upstream body that echoes the credentials.
         scrub = SecretScrubber(connection.credentials)
 
-        async def save_credentials(credentials: dict[str, Any]) -> None:
-            scrub.add(credentials)
-            # A refreshed token must not be lost even in a dry run: providers that
-            # rotate refresh tokens would lock the connection out.
+        def persist(credentials: dict[str, Any]) -> None:
             with ConnectionStore.open(settings) as connections:
                 connections.update_credentials(
                     connection.integration_id, connection.connection_id, credentials
                 )
+
+        async def save_credentials(credentials: dict[str, Any]) -> None:
+            scrub.add(credentials)
+            # A refreshed token must not be lost even in a dry run: providers that
+            # rotate refresh tokens would lock the connection out.
+            await blocking(persist, credentials)
 
         result = await run_script(
             self.spec,

@@ -1,8 +1,10 @@
-"""Finding what a command runs: settings, the script by name, and its connection."""
+"""Finding what a command runs: the project folder, settings, the script by name, and its
+connection."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,16 +12,52 @@ from pathlib import Path
 from nango_scripts.dsl import ScriptSpec, load_project
 from nango_scripts.errors import ConfigError, ScriptNotFoundError
 from nango_scripts.providers import ProviderConfig
-from nango_scripts.settings import Settings, load_settings
+from nango_scripts.settings import CONFIG_FILE, Settings, load_settings
 from nango_scripts.store import Connection, ConnectionStore
 
 __all__ = [
     "FoundScript",
     "ProjectScript",
+    "find_project_dir",
     "find_project_script",
     "find_template",
     "open_project_script",
 ]
+
+
+def find_project_dir(explicit: str | Path | None, *, start: Path | None = None) -> Path:
+    """The project folder a command works in: ``explicit`` (``--project`` or
+    ``NANGO_SCRIPTS_PROJECT``) when given, else the nearest folder holding ``nango.toml``
+    from ``start`` (default: the current directory) up to the file system's root.
+
+    Raises :class:`ConfigError` (exit 2) naming where it looked when there is no project,
+    so that a command run in the wrong folder stops before creating anything.
+    """
+    hint = (
+        "Run the command inside a project (a folder with nango.toml or below one), "
+        "pass --project DIR, or create one with nango-scripts init."
+    )
+    if explicit is not None:
+        folder = Path(os.path.abspath(Path(explicit).expanduser()))
+        if not folder.is_dir():
+            raise ConfigError(
+                f"no nango-scripts project at {folder}: it does not exist or is not a folder.",
+                hint=hint,
+            )
+        if not (folder / CONFIG_FILE).is_file():
+            raise ConfigError(
+                f"no nango-scripts project at {folder}: it has no {CONFIG_FILE}.", hint=hint
+            )
+        return folder
+    here = Path(os.path.abspath(start if start is not None else Path.cwd()))
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"no nango-scripts project here: no {CONFIG_FILE} in {here} "
+        f"or any folder above it (looked from {here} up to {here.anchor}).",
+        hint=hint,
+    )
 
 
 @dataclass(frozen=True)

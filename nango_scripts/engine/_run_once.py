@@ -23,19 +23,27 @@ import httpx
 
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.engine._activity import ActivityRecorder, start_run_operation
+from nango_scripts.engine._connection_saver import ConnectionSaver
 from nango_scripts.engine._redact import SecretScrubber, masked_error, masked_log
-from nango_scripts.engine._webhooks import plan_for_run
+from nango_scripts.engine._webhook_payloads import plan_for_run
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import LogRecord, RunResult, run_script
 from nango_scripts.settings import Settings
-from nango_scripts.store import Connection, ConnectionStore, RecordScope, SqlRecordStore
+from nango_scripts.store import (
+    Connection,
+    ConnectionStore,
+    RecordScope,
+    SqlRecordStore,
+    blocking,
+)
 
-__all__ = ["SyncRun"]
+__all__ = ["SyncRunner"]
 
 
 @dataclass
-class SyncRun:
-    """A sync, a connection and the stores a real run writes to."""
+class SyncRunner:
+    """Runs a sync for a connection for real: the sync, the connection and the stores a
+    run writes to (:meth:`run` does one run)."""
 
     settings: Settings
     spec: SyncSpec
@@ -67,23 +75,22 @@ class SyncRun:
         spec, scope = self.spec, self.scope
         last_sync_date: datetime | None = None
         if not full:
-            last_sync_date = await self.records.get_last_sync_date(scope, spec.name)
+            last_sync_date = await blocking(self.records.get_last_sync_date, scope, spec.name)
         tracked = (
             [m.__name__ for m in spec.models]
             if spec.track_deletes and spec.sync_type == "full"
             else []
         )
         run_type = "INITIAL" if last_sync_date is None else "INCREMENTAL"
-        url_override = await asyncio.to_thread(
+        url_override = await blocking(
             self.connections.get_webhook_url_override,
             self.connection.integration_id,
             self.connection.connection_id,
         )
-        run_id = await self.records.start_run(
-            scope, spec.name, track_deletes=tracked, run_type=run_type
+        run_id = await blocking(
+            self.records.start_run, scope, spec.name, track_deletes=tracked, run_type=run_type
         )
         self.last_run_id, self.last_run_type = run_id, run_type
-        connections = self.connections
         c = self.connection
         operation = await start_run_operation(self.activity, "sync", c, spec.name)
         # A script's error may quote its credentials (or the secret key): the error goes
@@ -96,13 +103,11 @@ class SyncRun:
         if self.settings.secret_key:
             scrub.add({"secret_key": self.settings.secret_key})
 
-        async def save_credentials(credentials: dict[str, Any]) -> None:
+        def mask(credentials: dict[str, Any]) -> None:
             operation.add_secrets(credentials)
             scrub.add(credentials)
-            connections.update_credentials(c.integration_id, c.connection_id, credentials)
 
-        async def save_metadata(metadata: dict[str, Any]) -> None:
-            connections.set_metadata(c.integration_id, c.connection_id, metadata)
+        saver = ConnectionSaver(self.connections, c, on_credentials=mask)
 
         result: RunResult | None = None
         cancelled = False
@@ -114,8 +119,8 @@ class SyncRun:
                 provider=self.provider,
                 store=self.records,
                 last_sync_date=last_sync_date,
-                save_credentials=save_credentials,
-                save_metadata=save_metadata,
+                save_credentials=saver.save_credentials,
+                save_metadata=saver.save_metadata,
                 on_log=operation.tee(masked_log(on_log, scrub)),
                 log_level="debug" if operation.enabled else "info",
                 transport=transport,
@@ -135,7 +140,8 @@ class SyncRun:
                 await operation.stopped(
                     error, cancelled=cancelled and self.cancel_status == "cancelled"
                 )
-            deleted = await self.records.finish_run(
+            deleted = await blocking(
+                self.records.finish_run,
                 run_id,
                 success=success,
                 status=self.cancel_status if cancelled else None,
@@ -158,11 +164,11 @@ class SyncRun:
         for model, count in deleted.items():
             result.model_counts(model).deleted += count
         await operation.finish_run(result, run_type=run_type)
-        await asyncio.to_thread(
+        await blocking(
             self.records.record_run_result,
             run_id,
             {model: counts.as_dict() for model, counts in result.models.items()},
         )
         if result.success:
-            await self.records.set_last_sync_date(scope, spec.name, result.started_at)
+            await blocking(self.records.set_last_sync_date, scope, spec.name, result.started_at)
         return masked_error(result, scrub)  # the CLI prints it

@@ -28,7 +28,7 @@ from typing import Final
 
 from nango_scripts.dsl import Project, SyncSpec, parse_frequency
 from nango_scripts.engine._activity import ActivityRecorder
-from nango_scripts.engine._run_once import SyncRun
+from nango_scripts.engine._run_once import SyncRunner
 from nango_scripts.errors import ConfigError, ConnectionNotFoundError, ScriptNotFoundError
 from nango_scripts.runtime import LogRecord, RunResult
 from nango_scripts.settings import Settings
@@ -39,9 +39,10 @@ from nango_scripts.store import (
     ScheduleKey,
     ScheduleStore,
     SqlRecordStore,
+    blocking,
 )
 
-__all__ = ["RETRY_INTERRUPTED_S", "RunFinished", "Scheduler", "interrupted_retry_delay"]
+__all__ = ["RETRY_INTERRUPTED_S", "FinishedSyncRun", "Scheduler", "interrupted_retry_delay"]
 
 RETRY_INTERRUPTED_S: Final = 5.0
 """A sync whose run was cut off by the death of the service runs again this long after
@@ -55,8 +56,9 @@ def interrupted_retry_delay(base_s: float, cut_offs_in_a_row: int) -> timedelta:
 
 
 @dataclass(frozen=True)
-class RunFinished:
-    """What the scheduler tells listeners (webhooks, the activity log) after a run."""
+class FinishedSyncRun:
+    """A scheduled sync run that ended, as the scheduler tells listeners (webhooks, the
+    activity log): its key, run id and type, and its result or error."""
 
     key: ScheduleKey
     run_id: str | None
@@ -81,7 +83,7 @@ class Scheduler:
         tick_s: float = 1.0,
         run_timeout_s: float = 24 * 3600,
         retry_interrupted_s: float = RETRY_INTERRUPTED_S,
-        on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+        on_run_finished: Callable[[FinishedSyncRun], Awaitable[None]] | None = None,
         on_log: Callable[[ScheduleKey, LogRecord], None] | None = None,
         clock: Callable[[], datetime] = _now,
         activity: ActivityRecorder | None = None,
@@ -99,7 +101,7 @@ class Scheduler:
         self._on_log = on_log
         self._clock = clock
         self._active: dict[ScheduleKey, asyncio.Task[None]] = {}
-        self._runs: dict[ScheduleKey, SyncRun] = {}
+        self._runs: dict[ScheduleKey, SyncRunner] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -115,7 +117,7 @@ class Scheduler:
         def retry_at(cut_offs_in_a_row: int) -> datetime:
             return started + interrupted_retry_delay(self.retry_interrupted_s, cut_offs_in_a_row)
 
-        await asyncio.to_thread(self.schedules.mark_interrupted_runs, self.environment, retry_at)
+        await blocking(self.schedules.mark_interrupted_runs, self.environment, retry_at)
         await self.ensure_schedules()
         self._loop_task = asyncio.create_task(self._loop(), name="nango-scheduler")
 
@@ -127,7 +129,7 @@ class Scheduler:
         for key in list(self._active):
             if await self.cancel(key, reason="cancelled: the service stopped"):
                 # cut off, not finished: due again as soon as the service is back
-                await asyncio.to_thread(self.schedules.retry_soon, key, self._clock())
+                await blocking(self.schedules.retry_soon, key, self._clock())
 
     async def _loop(self) -> None:
         while True:
@@ -143,7 +145,7 @@ class Scheduler:
                     await self._wake.wait()
 
     async def _tick(self) -> None:
-        due = await asyncio.to_thread(self.schedules.due, self._clock())
+        due = await blocking(self.schedules.due, self._clock())
         for schedule in due:
             if schedule.key in self._active:
                 continue  # a pending trigger waits for the current run to end
@@ -180,7 +182,7 @@ class Scheduler:
         self, integration_id: str | None = None, connection_id: str | None = None
     ) -> None:
         """A schedule for every sync x connection of its integration (new ones only)."""
-        connections = await asyncio.to_thread(self.connections.list, integration_id)
+        connections = await blocking(self.connections.list, integration_id)
         now = self._clock()
         for spec in self._syncs():
             if spec.integration not in self.settings.integrations:
@@ -191,7 +193,7 @@ class Scheduler:
                 if connection_id is not None and connection.connection_id != connection_id:
                     continue
                 key = self.key(spec.integration, connection.connection_id, spec.name)
-                await asyncio.to_thread(
+                await blocking(
                     self.schedules.ensure,
                     key,
                     spec.frequency_seconds,
@@ -215,20 +217,18 @@ class Scheduler:
             else None
         )
         # due() was read a moment ago: a toggle switched off since then wins (no run).
-        if not await asyncio.to_thread(self.schedules.begin_run, key, next_run):
+        if not await blocking(self.schedules.begin_run, key, next_run):
             self._active.pop(key, None)
             return
         result: RunResult | None = None
         error: str | None = None
-        sync_run: SyncRun | None = None
+        sync_run: SyncRunner | None = None
         try:
-            connection = await asyncio.to_thread(
-                self.connections.get, key.integration_id, key.connection_id
-            )
+            connection = await blocking(self.connections.get, key.integration_id, key.connection_id)
             provider = self.settings.integrations.get(key.integration_id)
             if provider is None:
                 raise ConfigError(f'integration "{key.integration_id}" is not in nango.toml.')
-            sync_run = SyncRun(
+            sync_run = SyncRunner(
                 self.settings, spec, provider, connection, self.records, self.connections
             )
             sync_run.activity = self.activity
@@ -265,7 +265,7 @@ class Scheduler:
                 and (sync_run is None or not sync_run.last_run_id)
             ):
                 await self.activity.record_unstarted_run(key.values(), error)
-            outcome = RunFinished(
+            outcome = FinishedSyncRun(
                 key=key,
                 run_id=sync_run.last_run_id if sync_run is not None else None,
                 run_type=sync_run.last_run_type if sync_run is not None else "INITIAL",
@@ -281,33 +281,33 @@ class Scheduler:
     ) -> None:
         """Run now (or right after the active run): one follow-up at most."""
         spec = self.require_sync(key.integration_id, key.sync_name)
-        await asyncio.to_thread(self.connections.get, key.integration_id, key.connection_id)
+        await blocking(self.connections.get, key.integration_id, key.connection_id)
         await self.ensure_schedules(key.integration_id, key.connection_id)
         scope = RecordScope(key.environment, key.integration_id, key.connection_id)
         if reset:
-            await self.records.clear_checkpoint(scope, key.sync_name)
-            await self.records.set_last_sync_date(scope, key.sync_name, None)
+            await blocking(self.records.clear_checkpoint, scope, key.sync_name)
+            await blocking(self.records.set_last_sync_date, scope, key.sync_name, None)
         if empty_cache:
-            await self.records.clear_records(scope, [m.__name__ for m in spec.models])
-        await asyncio.to_thread(self.schedules.set_pending, key, True)
+            await blocking(self.records.clear_records, scope, [m.__name__ for m in spec.models])
+        await blocking(self.schedules.set_pending, key, True)
         self._wake.set()
 
     async def pause(self, key: ScheduleKey) -> None:
         self.require_sync(key.integration_id, key.sync_name)
         await self.ensure_schedules(key.integration_id, key.connection_id)
-        await asyncio.to_thread(self.schedules.set_status, key, "PAUSED", next_run_at=None)
+        await blocking(self.schedules.set_status, key, "PAUSED", next_run_at=None)
 
     async def resume(self, key: ScheduleKey) -> None:
         """Start a paused schedule: due now if it never ran or its time has passed."""
         self.require_sync(key.integration_id, key.sync_name)
         await self.ensure_schedules(key.integration_id, key.connection_id)
-        schedule = await asyncio.to_thread(self.schedules.get, key)
-        last = await asyncio.to_thread(self.schedules.latest_run, key)
+        schedule = await blocking(self.schedules.get, key)
+        last = await blocking(self.schedules.latest_run, key)
         now = self._clock()
         when = now
         if schedule is not None and last is not None:
             when = max(now, last.started_at + timedelta(seconds=schedule.frequency_seconds))
-        await asyncio.to_thread(self.schedules.set_status, key, "STARTED", next_run_at=when)
+        await blocking(self.schedules.set_status, key, "STARTED", next_run_at=when)
         self._wake.set()
 
     async def set_enabled(self, integration_id: str, sync_name: str, enabled: bool) -> None:
@@ -315,13 +315,13 @@ class Scheduler:
         integration (those created later included) and waiting triggers are dropped; a
         run in progress finishes. On, schedules whose time has passed are due at once."""
         self.require_sync(integration_id, sync_name)
-        await asyncio.to_thread(
+        await blocking(
             self.schedules.set_enabled, self.environment, integration_id, sync_name, enabled
         )
         self._wake.set()
 
     async def is_enabled(self, integration_id: str, sync_name: str) -> bool:
-        return await asyncio.to_thread(
+        return await blocking(
             self.schedules.is_enabled, self.environment, integration_id, sync_name
         )
 
@@ -343,12 +343,12 @@ class Scheduler:
         spec = self.require_sync(key.integration_id, key.sync_name)
         await self.ensure_schedules(key.integration_id, key.connection_id)
         seconds = spec.frequency_seconds if frequency is None else parse_frequency(frequency)
-        await asyncio.to_thread(self.schedules.set_frequency, key, frequency, seconds)
-        schedule = await asyncio.to_thread(self.schedules.get, key)
+        await blocking(self.schedules.set_frequency, key, frequency, seconds)
+        schedule = await blocking(self.schedules.get, key)
         if schedule is not None and schedule.status == "STARTED":
-            last = await asyncio.to_thread(self.schedules.latest_run, key)
+            last = await blocking(self.schedules.latest_run, key)
             base = last.started_at if last is not None else self._clock()
-            await asyncio.to_thread(
+            await blocking(
                 self.schedules.set_next_run,
                 key,
                 max(self._clock(), base + timedelta(seconds=seconds)),
@@ -363,11 +363,11 @@ class Scheduler:
             if (k.integration_id, k.connection_id) == (integration_id, connection_id)
         ]:
             await self.cancel(key, reason="cancelled: the connection was deleted")
-        await asyncio.to_thread(
+        await blocking(
             self.schedules.delete_connection, self.environment, integration_id, connection_id
         )
-        await self.records.delete_connection_records(
-            self.environment, integration_id, connection_id
+        await blocking(
+            self.records.delete_connection_records, self.environment, integration_id, connection_id
         )
 
     def is_running(self, key: ScheduleKey) -> bool:
@@ -381,6 +381,3 @@ class Scheduler:
         """For tests and shutdown: wait until no run is active (wrap in asyncio.timeout)."""
         while self._active:
             await asyncio.gather(*self._active.values(), return_exceptions=True)
-
-    def active_keys(self) -> list[ScheduleKey]:
-        return list(self._active)

@@ -13,9 +13,9 @@ before ``start()``, then ``await service.reload(project, settings=...)`` after e
 A reload never drops a script because its file is broken now: the last good version of
 the scripts of ``project.broken_files`` is kept (and served) until the file is fixed.
 
-The API's secret key is ``settings.secret_key`` (``NANGO_SECRET_KEY``); without one, a
-key is generated once and kept in the database (``store_meta``): ``secret_key_created``
-tells the run that created it, so that it is shown once.
+The API's secret key is ``settings.secret_key`` (``NANGO_SECRET_KEY``); without one, the
+key kept in the database (see :mod:`~nango_scripts.engine._secret_key`):
+``secret_key_created`` tells the process that generated it, so that it is shown once.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Final
 
 from nango_scripts.dsl import ActionSpec, Project, ScriptSpec, SyncSpec, load_project
 from nango_scripts.engine._actions import ActionRunner
 from nango_scripts.engine._activity import ActivityRecorder
-from nango_scripts.engine._scheduler import RunFinished, Scheduler
+from nango_scripts.engine._scheduler import FinishedSyncRun, Scheduler
+from nango_scripts.engine._secret_key import resolve_secret_key
 from nango_scripts.engine._templates import compose, read_enabled, set_templates
 from nango_scripts.engine._webhooks import WebhookDelivery
 from nango_scripts.settings import Settings
@@ -43,18 +42,12 @@ from nango_scripts.store import (
     ScheduleStore,
     SqlRecordStore,
     WebhookOutbox,
+    blocking,
 )
 
-__all__ = ["SECRET_KEY_PREFIX", "Service"]
+__all__ = ["Service"]
 
 _logger = logging.getLogger("nango_scripts.service")
-
-SECRET_KEY_PREFIX: Final = "nango_sk_"
-_SECRET_KEY_META: Final = "secret_key"
-
-
-def new_secret_key() -> str:
-    return SECRET_KEY_PREFIX + secrets.token_hex(32)
 
 
 class Service:
@@ -68,7 +61,7 @@ class Service:
         action_runs: ActionRunStore,
         secret_key_created: bool = False,
         tick_s: float = 1.0,
-        on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+        on_run_finished: Callable[[FinishedSyncRun], Awaitable[None]] | None = None,
         activity: ActivityStore | None = None,
         outbox: WebhookOutbox | None = None,
     ) -> None:
@@ -118,7 +111,7 @@ class Service:
         settings: Settings,
         *,
         tick_s: float = 1.0,
-        on_run_finished: Callable[[RunFinished], Awaitable[None]] | None = None,
+        on_run_finished: Callable[[FinishedSyncRun], Awaitable[None]] | None = None,
     ) -> Service:
         """Open the database (migrating it) and settle the secret key."""
         action_runs = ActionRunStore.open(settings.database_url)
@@ -126,10 +119,8 @@ class Service:
             ConnectionStore | SqlRecordStore | ScheduleStore | ActionRunStore | ActivityStore
         ] = [action_runs]
         try:
-            created = False
-            if not settings.secret_key:
-                key, created = action_runs.ensure_meta(_SECRET_KEY_META, new_secret_key())
-                settings = dataclasses.replace(settings, secret_key=key)
+            key, created = resolve_secret_key(settings)
+            settings = dataclasses.replace(settings, secret_key=key)
             connections = ConnectionStore.open(settings)
             opened.append(connections)
             records = SqlRecordStore.open(settings.database_url)
@@ -176,16 +167,14 @@ class Service:
         """Load the scripts (unless :meth:`use` gave them) and start the background work."""
         if self._started:
             return
-        self.templates_enabled = await asyncio.to_thread(
-            read_enabled, self.schedules, self.settings
-        )
+        self.templates_enabled = await blocking(read_enabled, self.schedules, self.settings)
         if self._loaded is None:
-            loaded = await asyncio.to_thread(load_project, self.settings.project_dir)
+            loaded = await blocking(load_project, self.settings.project_dir)
         else:
             loaded = self._loaded
         # Importing the template packs takes a moment: off the event loop.
-        await asyncio.to_thread(self.use, loaded)
-        await asyncio.to_thread(self.action_runs.mark_interrupted)
+        await blocking(self.use, loaded)
+        await blocking(self.action_runs.mark_interrupted)
         await self.activity.mark_interrupted(self.environment)
         self.activity.start_retention(self.settings.activity_retention_days)
         await self.scheduler.start()
@@ -212,19 +201,19 @@ class Service:
     async def refresh_templates(self) -> bool:
         """Read the enabled templates again (another process may have changed them); when
         they changed, serve them and schedule their syncs at once. True if they changed."""
-        enabled = await asyncio.to_thread(read_enabled, self.schedules, self.settings)
+        enabled = await blocking(read_enabled, self.schedules, self.settings)
         if enabled == self.templates_enabled or self._loaded is None:
             return False
         self.templates_enabled = enabled
         loaded = self._loaded
-        self._project = await asyncio.to_thread(compose, loaded, self.settings, enabled)
+        self._project = await blocking(compose, loaded, self.settings, enabled)
         if self._started:
             await self.scheduler.ensure_schedules()
         return True
 
     async def set_templates(self, integration_id: str, names: list[str], *, enabled: bool) -> None:
         """Enable or disable templates of an integration (all or none), and apply it now."""
-        await asyncio.to_thread(
+        await blocking(
             set_templates, self.schedules, self.settings, integration_id, names, enabled=enabled
         )
         await self.refresh_templates()
@@ -246,7 +235,7 @@ class Service:
         again), its integrations replace the service's; the rest of the settings
         (database, keys, webhooks, server) need a restart."""
         if project is None:
-            project = await asyncio.to_thread(load_project, self.settings.project_dir)
+            project = await blocking(load_project, self.settings.project_dir)
         if settings is not None and (
             settings.integrations != self.settings.integrations
             or settings.integration_templates != self.settings.integration_templates
@@ -258,7 +247,7 @@ class Service:
             )
             self.scheduler.settings = self.settings
             self.connections.use_settings(self.settings)
-        served = await asyncio.to_thread(self.use, project)
+        served = await blocking(self.use, project)
         if self._started:
             await self.scheduler.ensure_schedules()
         return served
@@ -284,7 +273,7 @@ class Service:
         self.activity.close()
         self.outbox.close()
 
-    async def _run_finished(self, outcome: RunFinished) -> None:
+    async def _run_finished(self, outcome: FinishedSyncRun) -> None:
         self.webhooks.notify()  # the run's webhooks are in the outbox: send them now
         if self._on_run_finished is not None:
             await self._on_run_finished(outcome)

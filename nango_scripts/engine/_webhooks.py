@@ -1,322 +1,66 @@
-"""Webhooks to the user's backend (SPEC 7): the payloads, and the worker that sends them.
-
-The payloads are pure functions of a run: after a sync run, one POST per model to each
-target URL (the connection's ``webhook_url_override``, else the environment's primary
-and secondary URLs), sent when the model changed or always with
-``on_sync_completion_always``; a failed run sends failure payloads when
-``on_sync_error``. :func:`plan_sync_webhooks` turns a run into a plan that
-``SqlRecordStore.finish_run`` writes to the outbox in the transaction that ends the run.
+"""The delivery worker of webhooks to the user's backend (SPEC 7).
 
 :class:`WebhookDelivery` sends what the outbox holds: it claims due rows, POSTs each body
 (the exact bytes signed by ``X-Nango-Hmac-Sha256``, HMAC-SHA256 with the secret key;
 ``X-Nango-Webhook-Id`` is the row id, the same on every retry), marks a 2xx delivered
 and retries anything else (non-2xx, network error, timeout) with exponential backoff
 and jitter until ``max_attempts``. Runs only insert rows: a slow or absent receiver
-never holds a run up.
+never holds a run up. What is sent is made in
+:mod:`~nango_scripts.engine._webhook_payloads`; when the next attempt comes, in
+:mod:`~nango_scripts.engine._webhook_retry`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import hashlib
-import hmac
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import httpx
 
-from nango_scripts import __version__
 from nango_scripts.engine._activity import ActivityRecorder
 from nango_scripts.engine._redact import SecretScrubber, shown_url, without_url
-from nango_scripts.runtime import RunResult
+from nango_scripts.engine._secret_key import resolve_secret_key
+from nango_scripts.engine._webhook_payloads import webhook_headers
+from nango_scripts.engine._webhook_retry import DEFAULT_JITTER, retry_delay
 from nango_scripts.settings import Settings, WebhookSettings
 from nango_scripts.store import (
     Operation,
-    OutboxEntry,
     OutboxItem,
     OutboxStatus,
     WebhookOutbox,
+    blocking,
 )
 
 __all__ = [
-    "DEFAULT_JITTER",
-    "ID_HEADER",
-    "SIGNATURE_HEADER",
-    "USER_AGENT",
     "DeliveryReport",
-    "RunDelivery",
-    "SyncOutcome",
     "WebhookDelivery",
-    "encode_body",
-    "plan_for_run",
-    "plan_sync_webhooks",
-    "resolve_signing_key",
-    "retry_delay",
-    "retry_schedule",
     "send_run_webhooks",
-    "sign_body",
-    "sync_webhook_payloads",
-    "target_urls",
-    "webhook_headers",
 ]
 
 _log = logging.getLogger("nango_scripts.webhooks")
 
-SIGNATURE_HEADER: Final = "X-Nango-Hmac-Sha256"
-LEGACY_SIGNATURE_HEADER: Final = "X-Nango-Signature"
-ID_HEADER: Final = "X-Nango-Webhook-Id"
-USER_AGENT: Final = f"nango-scripts/{__version__}"
-DEFAULT_JITTER: Final = 0.25
-"""Each wait is shortened by a random part of up to this fraction of it."""
 _RETENTION: Final = timedelta(days=7)
 _PRUNE_EVERY: Final = timedelta(hours=1)
-
-SyncType = Literal["INITIAL", "INCREMENTAL"]
-
-
-# -- payloads (pure) ----------------------------------------------------------------------
-
-
-def iso_millis(moment: datetime) -> str:
-    """``2024-05-01T10:00:00.000Z``, as JavaScript's ``toISOString`` writes it."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-
-
-def encode_body(payload: Mapping[str, Any]) -> str:
-    """Compact JSON, non-ASCII kept: byte for byte what ``JSON.stringify`` gives."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def sign_body(secret_key: str, body: bytes) -> str:
-    """``X-Nango-Hmac-Sha256``: hex HMAC-SHA256 of the raw body with the secret key."""
-    return hmac.new(secret_key.encode(), body, hashlib.sha256).hexdigest()
-
-
-def webhook_headers(secret_key: str, body: bytes, delivery_id: str) -> dict[str, str]:
-    """The headers of one POST. ``X-Nango-Signature`` is Nango's older unkeyed
-    ``sha256(key + body)``, kept for receivers still checking it."""
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: sign_body(secret_key, body),
-        LEGACY_SIGNATURE_HEADER: hashlib.sha256(secret_key.encode() + body).hexdigest(),
-        ID_HEADER: delivery_id,
-    }
-
-
-def target_urls(settings: WebhookSettings, override: str | None = None) -> list[str]:
-    """Where a connection's webhooks go: its override alone, else primary and secondary."""
-    if override:
-        return [override]
-    urls = [u for u in (settings.url, settings.secondary_url) if u]
-    return list(dict.fromkeys(urls))
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    """What the payloads of one sync run are made of."""
-
-    integration_id: str
-    connection_id: str
-    sync_name: str
-    models: Sequence[str]
-    sync_type: SyncType
-    started_at: datetime
-    success: bool
-    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    """Per model: ``added``, ``updated``, ``deleted`` (missing counts are 0)."""
-    error_type: str = "script_error"
-    error_description: str = ""
-    failed_at: datetime | None = None
-
-
-def sync_webhook_payloads(outcome: SyncOutcome, settings: WebhookSettings) -> list[dict[str, Any]]:
-    """The payloads of one run, one per model, in model order (SPEC 7).
-
-    Success: only models with a change, unless ``on_sync_completion_always``.
-    Failure: every model, if ``on_sync_error``.
-    """
-    payloads: list[dict[str, Any]] = []
-    for model in outcome.models:
-        base: dict[str, Any] = {
-            "from": "nango",
-            "type": "sync",
-            "connectionId": outcome.connection_id,
-            "providerConfigKey": outcome.integration_id,
-            "syncName": outcome.sync_name,
-            "model": model,
-            "syncType": outcome.sync_type,
-        }
-        if outcome.success:
-            counts = outcome.counts.get(model, {})
-            results = {k: int(counts.get(k, 0)) for k in ("added", "updated", "deleted")}
-            if not any(results.values()) and not settings.on_sync_completion_always:
-                continue
-            started = iso_millis(outcome.started_at)
-            base |= {
-                "success": True,
-                "responseResults": results,
-                "modifiedAfter": started,
-                "queryTimeStamp": started,
-            }
-        else:
-            if not settings.on_sync_error:
-                continue
-            base |= {
-                "success": False,
-                "error": {"type": outcome.error_type, "description": outcome.error_description},
-                "startedAt": iso_millis(outcome.started_at),
-                "failedAt": iso_millis(outcome.failed_at or outcome.started_at),
-            }
-        payloads.append(base)
-    return payloads
-
-
-def plan_sync_webhooks(
-    settings: WebhookSettings,
-    outcome: SyncOutcome,
-    *,
-    url_override: str | None = None,
-) -> Callable[[Mapping[str, int]], list[OutboxEntry]] | None:
-    """The plan ``finish_run`` calls with the deletions ``track_deletes`` applied, or
-    None when there is nowhere to send to."""
-    urls = target_urls(settings, url_override)
-    if not urls:
-        return None
-
-    def plan(deleted: Mapping[str, int]) -> list[OutboxEntry]:
-        counts = {
-            model: {
-                "added": int(outcome.counts.get(model, {}).get("added", 0)),
-                "updated": int(outcome.counts.get(model, {}).get("updated", 0)),
-                "deleted": int(outcome.counts.get(model, {}).get("deleted", 0))
-                + int(deleted.get(model, 0)),
-            }
-            for model in outcome.models
-        }
-        final = dataclasses.replace(outcome, counts=counts)
-        bodies = [encode_body(p) for p in sync_webhook_payloads(final, settings)]
-        return [OutboxEntry(url=url, body=body) for body in bodies for url in urls]
-
-    return plan
-
-
-def plan_for_run(
-    settings: WebhookSettings,
-    *,
-    integration_id: str,
-    connection_id: str,
-    sync_name: str,
-    models: Sequence[str],
-    run_type: str,
-    started_at: datetime,
-    result: RunResult | None,
-    error: str | None,
-    cancelled: bool = False,
-    timed_out: bool = False,
-    url_override: str | None = None,
-) -> Callable[[Mapping[str, int]], list[OutboxEntry]] | None:
-    """:func:`plan_sync_webhooks` for a run as ``SyncRun`` ends it: ``result`` is None
-    when the run was cancelled (or timed out) before the script returned."""
-    if not target_urls(settings, url_override):
-        return None
-    names = list(dict.fromkeys([*models, *(result.models if result is not None else {})]))
-    counts: dict[str, dict[str, int]] = {}
-    if result is not None:
-        counts = {
-            model: {"added": c.added, "updated": c.updated, "deleted": c.deleted}
-            for model, c in result.models.items()
-        }
-    if result is not None and result.error is not None:
-        error_type = result.error.type
-    elif timed_out:
-        error_type = "timeout"
-    elif cancelled:
-        error_type = "cancelled"
-    else:
-        error_type = "internal_error"
-    outcome = SyncOutcome(
-        integration_id=integration_id,
-        connection_id=connection_id,
-        sync_name=sync_name,
-        models=names,
-        sync_type="INCREMENTAL" if run_type == "INCREMENTAL" else "INITIAL",
-        started_at=result.started_at if result is not None else started_at,
-        success=result is not None and result.success,
-        counts=counts,
-        error_type=error_type,
-        error_description=error or "",
-        failed_at=_now(),
-    )
-    return plan_sync_webhooks(settings, outcome, url_override=url_override)
-
-
-# -- retries (pure) -----------------------------------------------------------------------
-
-
-def retry_delay(
-    attempt: int,
-    *,
-    base_s: float,
-    max_s: float,
-    jitter: float = DEFAULT_JITTER,
-    rand: float = 0.0,
-) -> float:
-    """Seconds to wait after failed attempt ``attempt`` (1 = the first POST).
-
-    ``base_s * 2 ** (attempt - 1)`` capped at ``max_s``, shortened by ``jitter * rand``
-    of itself (``rand`` in [0, 1)), so that receivers coming back are not hit by every
-    waiting webhook at once.
-    """
-    if attempt < 1:
-        raise ValueError(f"attempt counts from 1, not {attempt}")
-    nominal = min(max_s, base_s * 2.0 ** min(attempt - 1, 64))
-    return nominal * (1.0 - jitter * min(max(rand, 0.0), 1.0))
-
-
-def retry_schedule(settings: WebhookSettings, *, jitter: float = 0.0) -> list[float]:
-    """The waits between the ``max_attempts`` POSTs of one webhook, at their shortest
-    for ``jitter`` (the worst case); their sum is how long a receiver may be down."""
-    return [
-        retry_delay(
-            n, base_s=settings.retry_base_s, max_s=settings.retry_max_s, jitter=jitter, rand=1.0
-        )
-        for n in range(1, settings.max_attempts)
-    ]
-
-
-# -- delivery ----------------------------------------------------------------------------
-
-
-def resolve_signing_key(settings: Settings, outbox: WebhookOutbox) -> tuple[str, bool]:
-    """The environment's secret key: ``NANGO_SECRET_KEY``, else the one the service
-    keeps in the database (generated now if there is none: ``created`` True)."""
-    if settings.secret_key:
-        return settings.secret_key, False
-    from nango_scripts.engine._service import _SECRET_KEY_META, new_secret_key
-
-    return outbox.ensure_meta(_SECRET_KEY_META, new_secret_key())
 
 
 @dataclass
 class DeliveryReport:
-    """What one :meth:`WebhookDelivery.drain` did."""
+    """What one :meth:`WebhookDelivery.drain` (or :func:`send_run_webhooks`) did."""
 
     delivered: int = 0
     retrying: int = 0
     """Failed this time; left in the outbox for a later attempt."""
     failed: int = 0
     """Out of attempts."""
+    key_created: str | None = None
+    """The secret key, when :func:`send_run_webhooks` generated it (show it)."""
 
 
 Result = Literal["delivered", "retrying", "failed", "lost"]
@@ -432,7 +176,7 @@ class WebhookDelivery:
         """One attempt for each row due now (of one run, if given), without waiting for
         retries: what fails stays in the outbox for the next attempt (``serve``)."""
         report = DeliveryReport()
-        items = await asyncio.to_thread(
+        items = await blocking(
             self.outbox.claim, self._clock(), limit, lease_s=self.lease_s, run_id=run_id
         )
         if not items:
@@ -498,16 +242,14 @@ class WebhookDelivery:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return self.poll_s  # a finishing POST wakes the loop
-        items = await asyncio.to_thread(
-            self.outbox.claim, self._clock(), free, lease_s=self.lease_s
-        )
+        items = await blocking(self.outbox.claim, self._clock(), free, lease_s=self.lease_s)
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"webhook {item.id}")
             self._inflight.add(task)
             task.add_done_callback(self._done)
         if len(items) == free:
             return self.poll_s
-        next_due = await asyncio.to_thread(self.outbox.next_due)
+        next_due = await blocking(self.outbox.next_due)
         if next_due is None:
             return self.poll_s
         return (next_due - self._clock()).total_seconds()
@@ -520,7 +262,7 @@ class WebhookDelivery:
         now = self._clock()
         if self._last_prune is None or now - self._last_prune >= _PRUNE_EVERY:
             self._last_prune = now
-            await asyncio.to_thread(self.outbox.prune, now - _RETENTION)
+            await blocking(self.outbox.prune, now - _RETENTION)
 
     async def _deliver(self, item: OutboxItem) -> Result:
         body = item.body.encode()
@@ -566,7 +308,7 @@ class WebhookDelivery:
             while self._settling:
                 batch, self._settling = self._settling, []
                 try:
-                    results = await asyncio.to_thread(self._write, [a for a, _ in batch])
+                    results = await blocking(self._write, [a for a, _ in batch])
                 except Exception as exc:
                     for _, future in batch:
                         if not future.done():
@@ -672,15 +414,6 @@ class _Attempt:
     took_ms: float
 
 
-@dataclass
-class RunDelivery:
-    """What :func:`send_run_webhooks` did."""
-
-    report: DeliveryReport
-    key_created: str | None = None
-    """The secret key, when this call generated it (show it once)."""
-
-
 async def send_run_webhooks(
     settings: Settings,
     run_id: str,
@@ -688,15 +421,15 @@ async def send_run_webhooks(
     timeout_s: float | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     activity: ActivityRecorder | None = None,
-) -> RunDelivery | None:
+) -> DeliveryReport | None:
     """One attempt for each webhook of run ``run_id`` (what ``nango-scripts run`` does
     before it exits); what fails stays in the outbox for ``serve`` to retry. None when
     the run has no webhooks. Each attempt is recorded in ``activity``, as ``serve``'s
     worker records its own."""
     with WebhookOutbox.open(settings.database_url) as outbox:
-        if not await asyncio.to_thread(outbox.items, status="pending", run_id=run_id, limit=1):
+        if not await blocking(outbox.items, status="pending", run_id=run_id, limit=1):
             return None
-        key, created = await asyncio.to_thread(resolve_signing_key, settings, outbox)
+        key, created = await blocking(resolve_secret_key, settings)
         delivery = WebhookDelivery(
             outbox, key, settings.webhooks, transport=transport, activity=activity
         )
@@ -707,4 +440,5 @@ async def send_run_webhooks(
             )
         finally:
             await delivery.stop()
-    return RunDelivery(report, key if created else None)
+    report.key_created = key if created else None
+    return report

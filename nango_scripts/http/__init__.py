@@ -9,6 +9,7 @@ drives them with httpx.
 from __future__ import annotations
 
 from nango_scripts.http._client import ApiClient
+from nango_scripts.http._options import PageOptions, RequestOptions
 from nango_scripts.http._pagination_config import (
     Cursor,
     Link,
@@ -25,7 +26,9 @@ __all__ = [
     "Cursor",
     "Link",
     "Offset",
+    "PageOptions",
     "PaginationConfig",
+    "RequestOptions",
     "RetryPolicy",
     "is_secret_name",
     "pagination_from_dict",

@@ -18,14 +18,21 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import certifi
 import httpx
 
 from nango_scripts.errors import CredentialsError, HttpError, InvalidRequestError, PaginationError
 from nango_scripts.http._auth import AuthParts, build_auth
-from nango_scripts.http._pagination_config import PaginationConfig, resolve_pagination
+from nango_scripts.http._options import (
+    PAGE_OPTIONS,
+    REQUEST_OPTIONS,
+    PageOptions,
+    RequestOptions,
+    check_options,
+)
+from nango_scripts.http._pagination_config import resolve_pagination
 from nango_scripts.http._paginators import PageRequest, Paginator, make_paginator
 from nango_scripts.http._retry import RetryPolicy
 from nango_scripts.http._targets import (
@@ -132,22 +139,15 @@ class ApiClient:
         return scrub_url(url, self._secret_params)
 
     async def request(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
+        self, method: str, endpoint: str, **options: Unpack[RequestOptions]
     ) -> httpx.Response:
         """One request (retried as needed); any final status >= 400 raises :class:`HttpError`.
 
         A relative ``endpoint`` stays under the base URL (``base_url_override`` when given);
         :class:`InvalidRequestError` if it would leave it, or if the URL cannot be sent.
         """
+        check_options(options, REQUEST_OPTIONS)
+        base_url_override = options.get("base_url_override")
         method = method.upper()
         base = base_url_override or self.provider.base_url
         scope = self._scope(method, base, "base_url_override" if base_url_override else "")
@@ -155,37 +155,30 @@ class ApiClient:
         response, attempts = await self._send(
             method,
             url,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
+            params=options.get("params"),
+            json=options.get("json"),
+            data=options.get("data"),
+            headers=options.get("headers"),
+            retries=options.get("retries"),
             scope=scope,
         )
         return self._checked(response, attempts)
 
-    def paginate(
-        self,
-        endpoint: str,
-        *,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        paginate: PaginationConfig | Mapping[str, Any] | None = None,
-        retries: int | None = None,
-    ) -> AsyncIterator[list[Any]]:
+    def paginate(self, endpoint: str, **options: Unpack[PageOptions]) -> AsyncIterator[list[Any]]:
         """Pages of items, fetched one at a time as the caller iterates.
 
         The config is resolved now, so a bad one raises here rather than mid-iteration.
         """
+        check_options(options, PAGE_OPTIONS)
+        paginate = options.get("paginate")
         config = resolve_pagination(self.provider.pagination, paginate, provider=self.provider.name)
         paginator = make_paginator(config)
-        first = paginator.first_request(params, json)
-        method = method.upper()
+        first = paginator.first_request(options.get("params"), options.get("json"))
+        method = options.get("method", "GET").upper()
         base = self.provider.base_url
         scope = self._scope(method, base, "")
         url = self._url(method, base, endpoint)
+        headers, retries = options.get("headers"), options.get("retries")
         return self._pages(paginator, first, method, url, headers, retries, scope)
 
     async def _pages(

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
 
-from nango_scripts.http import PaginationConfig
+from nango_scripts.http import PageOptions, RequestOptions
 from nango_scripts.runtime._awaited import drive
 from nango_scripts.runtime._context import NangoAction, NangoSync
 from nango_scripts.store import Connection
@@ -41,160 +41,27 @@ class BlockingNangoAction:
         return self._inner.provider_config_key
 
     def proxy(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
+        self, method: str, endpoint: str, **options: Unpack[RequestOptions]
     ) -> httpx.Response:
-        return self._wait(
-            self._inner.proxy(
-                method,
-                endpoint,
-                params=params,
-                json=json,
-                data=data,
-                headers=headers,
-                retries=retries,
-                base_url_override=base_url_override,
-            )
-        )
+        return self._wait(self._inner.proxy(method, endpoint, **options))
 
-    def get(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return self.proxy(
-            "GET",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    def get(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return self.proxy("GET", endpoint, **options)
 
-    def post(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return self.proxy(
-            "POST",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    def post(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return self.proxy("POST", endpoint, **options)
 
-    def put(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return self.proxy(
-            "PUT",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    def put(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return self.proxy("PUT", endpoint, **options)
 
-    def patch(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return self.proxy(
-            "PATCH",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    def patch(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return self.proxy("PATCH", endpoint, **options)
 
-    def delete(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return self.proxy(
-            "DELETE",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    def delete(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return self.proxy("DELETE", endpoint, **options)
 
-    def paginate(
-        self,
-        endpoint: str,
-        *,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        paginate: PaginationConfig | Mapping[str, Any] | None = None,
-        retries: int | None = None,
-    ) -> Iterator[list[Any]]:
-        pages = self._inner.paginate(
-            endpoint,
-            method=method,
-            params=params,
-            json=json,
-            headers=headers,
-            paginate=paginate,
-            retries=retries,
-        )
+    def paginate(self, endpoint: str, **options: Unpack[PageOptions]) -> Iterator[list[Any]]:
+        pages = self._inner.paginate(endpoint, **options)
 
         async def next_page() -> list[Any] | None:
             try:

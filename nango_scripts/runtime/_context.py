@@ -11,18 +11,18 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 from pydantic import BaseModel
 
 from nango_scripts.dsl import SyncSpec
 from nango_scripts.errors import RecordValidationError, ScriptRunError
-from nango_scripts.http import ApiClient, PaginationConfig
+from nango_scripts.http import ApiClient, PageOptions, RequestOptions
 from nango_scripts.runtime._awaited import Ledger, must_await
 from nango_scripts.runtime._results import InvalidRecord, LogRecord, ModelCounts
 from nango_scripts.runtime._validation import validate_batch, validate_partial
-from nango_scripts.store import Connection, RecordScope, RecordStore
+from nango_scripts.store import Connection, RecordScope, RecordStore, blocking
 
 __all__ = ["NangoAction", "NangoSync", "RunState"]
 
@@ -95,164 +95,34 @@ class NangoAction:
 
     @must_await
     async def proxy(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
+        self, method: str, endpoint: str, **options: Unpack[RequestOptions]
     ) -> httpx.Response:
-        return await self._state.api.request(
-            method,
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+        """A request to the integration's API with the connection's credentials."""
+        return await self._state.api.request(method, endpoint, **options)
 
     @must_await
-    async def get(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return await self.proxy(
-            "GET",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    async def get(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return await self.proxy("GET", endpoint, **options)
 
     @must_await
-    async def post(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return await self.proxy(
-            "POST",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    async def post(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return await self.proxy("POST", endpoint, **options)
 
     @must_await
-    async def put(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return await self.proxy(
-            "PUT",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    async def put(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return await self.proxy("PUT", endpoint, **options)
 
     @must_await
-    async def patch(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return await self.proxy(
-            "PATCH",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    async def patch(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return await self.proxy("PATCH", endpoint, **options)
 
     @must_await
-    async def delete(
-        self,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retries: int | None = None,
-        base_url_override: str | None = None,
-    ) -> httpx.Response:
-        return await self.proxy(
-            "DELETE",
-            endpoint,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            retries=retries,
-            base_url_override=base_url_override,
-        )
+    async def delete(self, endpoint: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        return await self.proxy("DELETE", endpoint, **options)
 
-    def paginate(
-        self,
-        endpoint: str,
-        *,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        paginate: PaginationConfig | Mapping[str, Any] | None = None,
-        retries: int | None = None,
-    ) -> AsyncIterator[list[Any]]:
+    def paginate(self, endpoint: str, **options: Unpack[PageOptions]) -> AsyncIterator[list[Any]]:
         """Pages of items (lists), following the integration's pagination."""
-        return self._state.api.paginate(
-            endpoint,
-            method=method,
-            params=params,
-            json=json,
-            headers=headers,
-            paginate=paginate,
-            retries=retries,
-        )
+        return self._state.api.paginate(endpoint, **options)
 
     # --- connection and metadata --------------------------------------------------------
 
@@ -334,8 +204,12 @@ class NangoSync(NangoAction):
         if invalid:
             self._report_invalid(name, invalid)
         if valid:
-            result = await self._state.store.save_records(
-                self._state.scope, name, valid, run_id=self._state.run_id
+            result = await blocking(
+                self._state.store.save_records,
+                self._state.scope,
+                name,
+                valid,
+                run_id=self._state.run_id,
             )
             counts = self._state.model_counts(name)
             counts.saved += len(valid)
@@ -365,7 +239,9 @@ class NangoSync(NangoAction):
         if invalid:
             self._report_invalid(name, invalid)
         if partial:
-            result = await self._state.store.update_records(self._state.scope, name, partial)
+            result = await blocking(
+                self._state.store.update_records, self._state.scope, name, partial
+            )
             self._state.model_counts(name).updated += len(result.updated)
             self._warn_unknown("update", name, result.unknown)
         return not invalid
@@ -390,7 +266,7 @@ class NangoSync(NangoAction):
                 continue
             ids.append(str(rid))
         if ids:
-            result = await self._state.store.delete_records(self._state.scope, name, ids)
+            result = await blocking(self._state.store.delete_records, self._state.scope, name, ids)
             self._state.model_counts(name).deleted += len(result.deleted)
             self._warn_unknown("delete", name, result.unknown)
         return True
@@ -409,15 +285,15 @@ class NangoSync(NangoAction):
         self, ids: Sequence[str | int], model: type[BaseModel] | str
     ) -> list[dict[str, Any]]:
         name = self._model_name(model)
-        return await self._state.store.get_records_by_ids(
-            self._state.scope, name, [str(i) for i in ids]
+        return await blocking(
+            self._state.store.get_records_by_ids, self._state.scope, name, [str(i) for i in ids]
         )
 
     # --- checkpoints --------------------------------------------------------------------
 
     @must_await
     async def get_checkpoint(self) -> dict[str, Any] | None:
-        return await self._state.store.get_checkpoint(self._state.scope, self._spec.name)
+        return await blocking(self._state.store.get_checkpoint, self._state.scope, self._spec.name)
 
     @must_await
     async def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
@@ -428,8 +304,10 @@ class NangoSync(NangoAction):
                     f"save_checkpoint: value of {key!r} is a {type(value).__name__}; a checkpoint "
                     "is a flat dict of strings, numbers, booleans and None."
                 )
-        await self._state.store.save_checkpoint(self._state.scope, self._spec.name, checkpoint)
+        await blocking(
+            self._state.store.save_checkpoint, self._state.scope, self._spec.name, checkpoint
+        )
 
     @must_await
     async def clear_checkpoint(self) -> None:
-        await self._state.store.clear_checkpoint(self._state.scope, self._spec.name)
+        await blocking(self._state.store.clear_checkpoint, self._state.scope, self._spec.name)

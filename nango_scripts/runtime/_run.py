@@ -29,7 +29,7 @@ from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime._blocking import BlockingNangoAction, BlockingNangoSync
 from nango_scripts.runtime._context import NangoAction, NangoSync, RunState
 from nango_scripts.runtime._results import LogRecord, RunError, RunResult
-from nango_scripts.store import Connection, RecordScope, RecordStore, json_value_problem
+from nango_scripts.store import Connection, RecordScope, RecordStore, blocking, json_value_problem
 
 __all__ = ["run_script"]
 
@@ -193,7 +193,7 @@ async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | 
         returned = await spec.func(nango)
     else:
         loop = asyncio.get_running_loop()
-        returned = await asyncio.to_thread(spec.func, BlockingNangoSync(nango, loop))
+        returned = await blocking(spec.func, BlockingNangoSync(nango, loop))
         _refuse_awaitable(spec, returned)
     if returned is not None:
         state.log(
@@ -213,7 +213,7 @@ async def _run_action(spec: ActionSpec, state: RunState, raw_input: Any) -> Any:
         result = await spec.func(nango, *args)
     else:
         loop = asyncio.get_running_loop()
-        result = await asyncio.to_thread(spec.func, BlockingNangoAction(nango, loop), *args)
+        result = await blocking(spec.func, BlockingNangoAction(nango, loop), *args)
         _refuse_awaitable(spec, result)
     return _dump_output(spec, result)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import Annotated, Any
@@ -28,6 +27,7 @@ from nango_scripts.server._errors import (
     FieldError,
     JsonAnswer,
 )
+from nango_scripts.store import blocking
 
 __all__ = ["router"]
 
@@ -168,7 +168,7 @@ async def get_action_result(
         raise ApiError(
             400, "invalid_uri_params", f"id: '{action_id}' is not an action id (a UUID)."
         ) from None
-    run = await asyncio.to_thread(service.action_runs.get, action_id)
+    run = await blocking(service.action_runs.get, action_id)
     if run is None or run.environment != service.environment:
         raise ApiError(404, "not_found", f"No action '{action_id}' found")
     if run.status == "running":

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from nango_scripts import __version__
 from nango_scripts.engine import Service
 from nango_scripts.server import (
     _actions,
@@ -60,15 +61,6 @@ async def health() -> Health:
     return Health(result="ok")
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("nango-scripts")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.0.0"
-
-
 def create_app(service: Service) -> FastAPI:
     """The API over ``service``; its lifespan calls ``service.start()`` and ``stop()``."""
 
@@ -84,7 +76,7 @@ def create_app(service: Service) -> FastAPI:
 
     app = FastAPI(
         title="nango-scripts",
-        version=_version(),
+        version=__version__,
         description="Nango's REST API for syncs, actions, records, connections and the proxy.",
         lifespan=lifespan,
         default_response_class=JsonAnswer,

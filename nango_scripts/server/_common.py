@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from nango_scripts._iso_time import iso_millis
 from nango_scripts.engine import Service
 from nango_scripts.errors import ConnectionNotFoundError
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.server._errors import ApiError
-from nango_scripts.store import Connection, ConnectionSummary
+from nango_scripts.store import Connection, ConnectionSummary, blocking
 
 __all__ = [
     "ConnectionIdHeader",
@@ -48,14 +48,12 @@ ProviderConfigKeyHeader = Annotated[
 
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with milliseconds and ``Z``, as Nango writes dates."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if moment is None else iso_millis(moment)
 
 
 def require_integration(service: Service, integration_id: str) -> ProviderConfig:
+    """The integration's provider; 400 ``unknown_provider_config`` naming the integration
+    when nango.toml does not define it (the one answer of every route that names one)."""
     provider = service.settings.integrations.get(integration_id)
     if provider is None:
         known = ", ".join(sorted(service.settings.integrations)) or "none"
@@ -70,9 +68,11 @@ def require_integration(service: Service, integration_id: str) -> ProviderConfig
 async def find_connection(
     service: Service, integration_id: str, connection_id: str, *, status: int = 400
 ) -> Connection:
-    """The connection, or Nango's ``unknown_connection`` with ``status`` (400 or 404)."""
+    """The connection of a configured integration (else :func:`require_integration`'s 400),
+    or Nango's ``unknown_connection`` with ``status`` (400 or 404)."""
+    require_integration(service, integration_id)
     try:
-        return await asyncio.to_thread(service.connections.get, integration_id, connection_id)
+        return await blocking(service.connections.get, integration_id, connection_id)
     except ConnectionNotFoundError:
         raise ApiError(
             status,
@@ -85,10 +85,9 @@ async def find_summary(
     service: Service, integration_id: str, connection_id: str, *, status: int = 400
 ) -> ConnectionSummary:
     """As :func:`find_connection`, without reading (nor decrypting) the credentials."""
+    require_integration(service, integration_id)
     try:
-        return await asyncio.to_thread(
-            service.connections.get_summary, integration_id, connection_id
-        )
+        return await blocking(service.connections.get_summary, integration_id, connection_id)
     except ConnectionNotFoundError:
         raise ApiError(
             status,

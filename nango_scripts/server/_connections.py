@@ -12,242 +12,57 @@ import) sends the connection's webhooks to that URL instead of the environment's
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-import zlib
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
-from nango_scripts.engine import Service, shown_url
+from nango_scripts.engine import Service
 from nango_scripts.errors import ConfigError, ConnectionExistsError, ConnectionNotFoundError
-from nango_scripts.server._common import ServiceDep, iso
+from nango_scripts.server._common import ServiceDep, require_integration
+from nango_scripts.server._connection_bodies import (
+    ConnectionFull,
+    ConnectionList,
+    CreateConnection,
+    MetadataBody,
+    MetadataOf,
+    PatchConnection,
+    Success,
+    connection_full,
+    connection_item,
+    refuse_unsupported,
+    webhook_url_override_of,
+)
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError
-from nango_scripts.store import Connection, ConnectionSummary, check_stored_json
+from nango_scripts.store import Connection, blocking, check_stored_json
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["connections"], responses=ERROR_RESPONSES)
 
-_UNSUPPORTED = ("connection_config", "end_user", "tags")
-_MAX_URL_LENGTH = 2048
-_OVERRIDE_DESCRIPTION = (
-    "Send this connection's webhooks to this http(s) URL instead of the environment's"
-    " primary and secondary URLs; null or empty goes back to them"
-)
-
-
-class ConnectionItem(BaseModel):
-    id: int = Field(description="A stable number derived from the connection's key")
-    connection_id: str
-    provider_config_key: str
-    provider: str
-    created: str
-    metadata: dict[str, Any] | None
-    tags: dict[str, str]
-    errors: list[dict[str, Any]]
-    end_user: dict[str, Any] | None
-
-
-class ConnectionList(BaseModel):
-    connections: list[ConnectionItem]
-
-
-class ConnectionFull(BaseModel):
-    id: int
-    connection_id: str
-    provider_config_key: str
-    provider: str
-    errors: list[dict[str, Any]]
-    end_user: dict[str, Any] | None
-    tags: dict[str, str]
-    metadata: dict[str, Any] | None
-    connection_config: dict[str, Any]
-    webhook_url_override: str | None
-    created_at: str
-    updated_at: str
-    last_fetched_at: str
-    credentials: dict[str, Any]
-
-
-class CreateConnection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    provider_config_key: str = Field(min_length=1)
-    connection_id: str | None = Field(default=None, min_length=1)
-    credentials: dict[str, Any] = Field(description="Nango's import shape, by type")
-    metadata: dict[str, Any] | None = None
-    connection_config: dict[str, Any] | None = None
-    end_user: dict[str, Any] | None = None
-    tags: dict[str, str] | None = None
-    webhook_url_override: str | None = Field(
-        default=None,
-        description=_OVERRIDE_DESCRIPTION + " (nango-scripts' addition: left out, kept as is)",
-    )
-
-
-class PatchConnection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    credentials: dict[str, Any] | None = Field(
-        default=None, description="Replace the credentials (nango-scripts' addition)"
-    )
-    end_user: dict[str, Any] | None = None
-    tags: dict[str, str] | None = None
-    webhook_url_override: str | None = Field(default=None, description=_OVERRIDE_DESCRIPTION)
-
-
-class MetadataBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    metadata: dict[str, Any]
-    connection_id: str | list[str] = Field(min_length=1)
-    provider_config_key: str = Field(min_length=1)
-
-
-class MetadataOf(BaseModel):
-    connection_id: str
-    provider_config_key: str
-    metadata: dict[str, Any]
-
-
-class Success(BaseModel):
-    success: bool
-
-
-def _number(environment: str, integration_id: str, connection_id: str) -> int:
-    return zlib.crc32(f"{environment}\0{integration_id}\0{connection_id}".encode()) or 1
-
-
-def _provider_name(service: Service, integration_id: str) -> str:
-    provider = service.settings.integrations.get(integration_id)
-    return provider.name if provider is not None else integration_id
-
-
-def _item(service: Service, s: ConnectionSummary) -> ConnectionItem:
-    return ConnectionItem(
-        id=_number(s.environment, s.integration_id, s.connection_id),
-        connection_id=s.connection_id,
-        provider_config_key=s.integration_id,
-        provider=_provider_name(service, s.integration_id),
-        created=(iso(s.created_at) or "").replace("Z", "+00:00"),
-        metadata=dict(s.metadata) or None,
-        tags={},
-        errors=[],
-        end_user=None,
-    )
-
-
-def _public_credentials(credentials: Mapping[str, Any], *, refresh_token: bool) -> dict[str, Any]:
-    shown = dict(credentials)
-    if isinstance(shown.get("expires_at"), str):
-        with contextlib.suppress(ValueError):
-            shown["expires_at"] = iso(datetime.fromisoformat(shown["expires_at"]))
-    if shown.get("type") in ("OAUTH2", "OAUTH2_CC"):
-        shown.setdefault("raw", {})
-        if not refresh_token:
-            shown.pop("refresh_token", None)
-            if isinstance(shown["raw"], dict):
-                shown["raw"] = {k: v for k, v in shown["raw"].items() if k != "refresh_token"}
-    return shown
-
-
-def _full(
-    service: Service,
-    c: Connection,
-    *,
-    webhook_url_override: str | None,
-    refresh_token: bool = False,
-) -> ConnectionFull:
-    return ConnectionFull(
-        id=_number(c.environment, c.integration_id, c.connection_id),
-        connection_id=c.connection_id,
-        provider_config_key=c.integration_id,
-        provider=_provider_name(service, c.integration_id),
-        errors=[],
-        end_user=None,
-        tags={},
-        metadata=dict(c.metadata) or None,
-        connection_config={},
-        webhook_url_override=webhook_url_override,
-        created_at=iso(c.created_at) or "",
-        updated_at=iso(c.updated_at) or "",
-        last_fetched_at=iso(datetime.now(UTC)) or "",
-        credentials=_public_credentials(c.credentials, refresh_token=refresh_token),
-    )
-
-
-def _refuse_unsupported(body: BaseModel) -> None:
-    for name in _UNSUPPORTED:
-        if getattr(body, name, None):
-            raise ApiError(
-                400,
-                "invalid_body",
-                f"{name} is not supported by nango-scripts (leave it out or empty).",
-            )
-
-
-def _webhook_url_override(body: BaseModel) -> tuple[bool, str | None]:
-    """``(given, url)``: whether the body sets the override, and to what (None: remove).
-
-    Only an absolute http(s) URL with a host is taken: a 400 naming the field otherwise.
-    """
-    if "webhook_url_override" not in body.model_fields_set:
-        return False, None
-    raw: str | None = getattr(body, "webhook_url_override", None)
-    url = (raw or "").strip()
-    if not url:
-        return True, None
-    problem = None
-    if len(url) > _MAX_URL_LENGTH:
-        problem = f"is longer than {_MAX_URL_LENGTH} characters"
-    elif any(ch.isspace() or ord(ch) < 32 for ch in url):
-        problem = "contains spaces or control characters"
-    else:
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname
-            _ = parts.port  # raises on a port that is not a number
-        except ValueError as exc:
-            problem = f"is not a URL ({exc})"
-        else:
-            if parts.scheme.lower() not in ("http", "https"):
-                problem = "must start with http:// or https://"
-            elif not host:
-                problem = "has no host"
-    if problem is not None:
-        shown = shown_url(url[:100])  # its path or query may hold the receiver's token
-        raise ApiError(
-            400,
-            "invalid_body",
-            f"webhook_url_override {problem}: {shown!r}."
-            " Give an http(s) URL such as https://example.com/nango-webhook, or null to remove it.",
-        )
-    return True, url
-
 
 async def _override_of(service: Service, c: Connection) -> str | None:
-    return await asyncio.to_thread(
+    return await blocking(
         service.connections.get_webhook_url_override, c.integration_id, c.connection_id
     )
 
 
 async def _get(service: Service, connection_id: str, integration_id: str | None) -> Connection:
     """By id (and integration): 404 ``not_found`` as Nango's GET /connections/{id}."""
+    if integration_id is not None:
+        require_integration(service, integration_id)
     try:
-        return await asyncio.to_thread(service.connections.find, connection_id, integration_id)
+        return await blocking(service.connections.find, connection_id, integration_id)
     except ConnectionNotFoundError as exc:
         raise ApiError(404, "not_found", exc.message) from None
 
 
 async def _integration_of(service: Service, connection_id: str, integration_id: str | None) -> str:
     """The connection's integration, read without credentials; 400 ``unknown_connection``."""
-    summaries = await asyncio.to_thread(service.connections.summaries, integration_id)
+    if integration_id is not None:
+        require_integration(service, integration_id)
+    summaries = await blocking(service.connections.summaries, integration_id)
     owners = [s.integration_id for s in summaries if s.connection_id == connection_id]
     if len(owners) == 1:
         return owners[0]
@@ -271,7 +86,7 @@ async def list_connections(
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     page: Annotated[int, Query(ge=0)] = 0,
 ) -> ConnectionList:
-    summaries = await asyncio.to_thread(service.connections.summaries)
+    summaries = await blocking(service.connections.summaries)
     wanted = {i.strip() for i in (integrationId or "").split(",") if i.strip()}
     chosen = [
         s
@@ -282,7 +97,7 @@ async def list_connections(
     ]
     if limit is not None:
         chosen = chosen[page * limit : (page + 1) * limit]
-    return ConnectionList(connections=[_item(service, s) for s in chosen])
+    return ConnectionList(connections=[connection_item(service, s) for s in chosen])
 
 
 @router.post(
@@ -292,17 +107,10 @@ async def list_connections(
     summary="Import a connection (an existing one is overridden)",
 )
 async def create_connection(service: ServiceDep, body: CreateConnection) -> ConnectionFull:
-    _refuse_unsupported(body)
-    set_override, override = _webhook_url_override(body)
+    refuse_unsupported(body)
+    set_override, override = webhook_url_override_of(body)
     integration_id = body.provider_config_key
-    if integration_id not in service.settings.integrations:
-        known = ", ".join(sorted(service.settings.integrations)) or "none"
-        raise ApiError(
-            404,
-            "not_found",
-            f"Integration does not exist: no [integrations.{integration_id}] in nango.toml"
-            f" (configured: {known}).",
-        )
+    require_integration(service, integration_id)
     connection_id = body.connection_id or str(uuid.uuid4())
     store = service.connections
     if body.metadata is not None:  # refused before the credentials of one that exists change
@@ -322,7 +130,7 @@ async def create_connection(service: ServiceDep, body: CreateConnection) -> Conn
         return made, created
 
     try:
-        connection, created = await asyncio.to_thread(upsert)
+        connection, created = await blocking(upsert)
     except ConfigError as exc:  # a connection id the store refuses (control characters...)
         raise ApiError(400, "invalid_body", exc.message) from None
     fields: dict[str, Any] = {
@@ -339,7 +147,9 @@ async def create_connection(service: ServiceDep, body: CreateConnection) -> Conn
         fields,
     )
     await service.scheduler.ensure_schedules(integration_id, connection_id)
-    return _full(service, connection, webhook_url_override=await _override_of(service, connection))
+    return connection_full(
+        service, connection, webhook_url_override=await _override_of(service, connection)
+    )
 
 
 async def _record_change(
@@ -361,12 +171,11 @@ async def _record_change(
 
 async def _connections_for(service: Service, body: MetadataBody) -> list[str]:
     """Every id must exist before anything changes (404 otherwise, as Nango)."""
+    require_integration(service, body.provider_config_key)
     ids = [body.connection_id] if isinstance(body.connection_id, str) else body.connection_id
     for connection_id in ids:
         try:
-            await asyncio.to_thread(
-                service.connections.get_summary, body.provider_config_key, connection_id
-            )
+            await blocking(service.connections.get_summary, body.provider_config_key, connection_id)
         except ConnectionNotFoundError:
             raise ApiError(
                 404,
@@ -383,8 +192,9 @@ async def get_metadata(
     connection_id: Annotated[str, Query(min_length=1)],
     provider_config_key: Annotated[str, Query(min_length=1)],
 ) -> MetadataOf:
+    require_integration(service, provider_config_key)
     try:
-        summary = await asyncio.to_thread(
+        summary = await blocking(
             service.connections.get_summary, provider_config_key, connection_id
         )
     except ConnectionNotFoundError as exc:
@@ -404,7 +214,7 @@ async def get_metadata(
 )
 async def set_metadata(service: ServiceDep, body: MetadataBody) -> MetadataBody:
     for connection_id in await _connections_for(service, body):
-        await asyncio.to_thread(
+        await blocking(
             service.connections.set_metadata, body.provider_config_key, connection_id, body.metadata
         )
         await _record_change(
@@ -424,7 +234,7 @@ async def set_metadata(service: ServiceDep, body: MetadataBody) -> MetadataBody:
 )
 async def update_metadata(service: ServiceDep, body: MetadataBody) -> MetadataBody:
     for connection_id in await _connections_for(service, body):
-        await asyncio.to_thread(
+        await blocking(
             service.connections.update_metadata,
             body.provider_config_key,
             connection_id,
@@ -457,7 +267,7 @@ async def get_connection(
     refresh_github_app_jwt_token: bool = False,
 ) -> ConnectionFull:
     connection = await _get(service, connection_id, provider_config_key)
-    return _full(
+    return connection_full(
         service,
         connection,
         webhook_url_override=await _override_of(service, connection),
@@ -474,11 +284,11 @@ async def patch_connection(
     body: PatchConnection,
     provider_config_key: Annotated[str | None, Query(min_length=1)] = None,
 ) -> Success:
-    _refuse_unsupported(body)
-    set_override, override = _webhook_url_override(body)
+    refuse_unsupported(body)
+    set_override, override = webhook_url_override_of(body)
     connection = await _get(service, connection_id, provider_config_key)
     if body.credentials is not None:
-        await asyncio.to_thread(
+        await blocking(
             service.connections.update_credentials,
             connection.integration_id,
             connection.connection_id,
@@ -488,7 +298,7 @@ async def patch_connection(
             service, connection.integration_id, connection.connection_id, "credentials replaced"
         )
     if set_override:
-        await asyncio.to_thread(
+        await blocking(
             service.connections.set_webhook_url_override,
             connection.integration_id,
             connection.connection_id,
@@ -518,6 +328,6 @@ async def delete_connection(
     await service.scheduler.remove_connection(integration_id, connection_id)
     # Deleted meanwhile by another request: the outcome is the same.
     with contextlib.suppress(ConnectionNotFoundError):
-        await asyncio.to_thread(service.connections.delete, integration_id, connection_id)
+        await blocking(service.connections.delete, integration_id, connection_id)
     await _record_change(service, integration_id, connection_id, "deleted")
     return Success(success=True)

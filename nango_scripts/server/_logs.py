@@ -9,7 +9,6 @@ time, ISO 8601. ``limit`` 1..500 (50); ``cursor`` is the previous page's ``next_
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from nango_scripts.store import (
     ActivityMessage,
     Operation,
     OperationPage,
+    blocking,
 )
 
 __all__ = ["router"]
@@ -161,7 +161,7 @@ async def list_logs(
     store = service.activity.store
     if store is None:
         return OperationList(operations=[], next_cursor=None)
-    page: OperationPage = await asyncio.to_thread(
+    page: OperationPage = await blocking(
         store.list_operations,
         service.environment,
         states=states,
@@ -190,9 +190,7 @@ async def get_log(
     operation_id: Annotated[str, Path(description="The id of an operation")],
 ) -> OperationDetail:
     store = service.activity.store
-    operation = (
-        None if store is None else await asyncio.to_thread(store.get_operation, operation_id)
-    )
+    operation = None if store is None else await blocking(store.get_operation, operation_id)
     if operation is None or operation.environment != service.environment:
         raise ApiError(404, "not_found", f"No operation '{operation_id}' in the Activity log.")
     return OperationDetail(**_out(operation), messages=[_message(m) for m in operation.messages])

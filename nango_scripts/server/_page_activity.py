@@ -9,7 +9,6 @@ these answers the login form (the fragments answer 401).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -23,7 +22,13 @@ from nango_scripts.server._common import get_service
 from nango_scripts.server._page_login import current_session, login_page
 from nango_scripts.server._page_render import PAGE_HEADERS, render
 from nango_scripts.server._session import PageSession
-from nango_scripts.store import OPERATION_STATES, OPERATION_TYPES, Operation, OperationPage
+from nango_scripts.store import (
+    OPERATION_STATES,
+    OPERATION_TYPES,
+    Operation,
+    OperationPage,
+    blocking,
+)
 
 __all__ = ["router"]
 
@@ -87,7 +92,7 @@ async def _page(service: Service, filters: Filters) -> tuple[OperationPage, str 
     if store is None or filters.problem is not None:
         return OperationPage([], None), filters.problem
     try:
-        page = await asyncio.to_thread(
+        page = await blocking(
             store.list_operations,
             service.environment,
             states=filters.states,
@@ -133,7 +138,7 @@ async def operations_page(request: Request) -> Response:
     service = get_service(request)
     filters = _filters(request)
     page, problem = await _page(service, filters)
-    options = await asyncio.to_thread(_options, service)
+    options = await blocking(_options, service)
     return render(
         "activity.html.j2",
         400 if problem else 200,
@@ -173,7 +178,7 @@ async def _operation(service: Service, operation_id: str) -> Operation | None:
     store = service.activity.store
     if store is None or len(operation_id) > 200:
         return None
-    operation = await asyncio.to_thread(store.get_operation, operation_id)
+    operation = await blocking(store.get_operation, operation_id)
     if operation is None or operation.environment != service.environment:
         return None
     return operation

@@ -9,7 +9,6 @@ first, or ``CONNECTION_ID`` when there is none); the secret key is read from the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shlex
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from nango_scripts.dsl import ActionSpec, Endpoint, ScriptSpec, SyncSpec
 from nango_scripts.server._common import get_service
 from nango_scripts.server._page_login import current_session, login_page
 from nango_scripts.server._page_render import render
+from nango_scripts.store import blocking
 
 __all__ = ["router"]
 
@@ -179,7 +179,7 @@ async def reference(request: Request, integration: str) -> Response:
     session = current_session(request)
     if session is None:
         return login_page(request)
-    views = await asyncio.to_thread(_views, request, integration)
+    views = await blocking(_views, request, integration)
     if views is None:
         return render(
             "message.html.j2",

@@ -17,7 +17,6 @@ like the list: what is shown there was stripped of secrets when it was recorded.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -39,7 +38,7 @@ from nango_scripts.server._page_login import (
 )
 from nango_scripts.server._page_render import render
 from nango_scripts.server._session import PageSession
-from nango_scripts.store import Operation
+from nango_scripts.store import Operation, blocking
 
 __all__ = ["router"]
 
@@ -172,7 +171,7 @@ async def scripts_view(request: Request) -> Response:
     if session is None:
         return login_page(request)
     service = get_service(request)
-    integrations = await asyncio.to_thread(_integrations, service)
+    integrations = await blocking(_integrations, service)
     return render(
         "scripts.html.j2",
         session=session,
@@ -252,7 +251,7 @@ async def trigger(request: Request) -> Response:
     if chosen:
         connection_ids = [chosen]
     else:
-        summaries = await asyncio.to_thread(service.connections.summaries, integration_id)
+        summaries = await blocking(service.connections.summaries, integration_id)
         connection_ids = [s.connection_id for s in summaries]
     try:
         for connection_id in connection_ids:

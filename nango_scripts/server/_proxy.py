@@ -13,7 +13,6 @@ errors mask the connection's secrets: an upstream body or a header may quote the
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import httpx
@@ -36,6 +35,7 @@ from nango_scripts.server._common import (
     require_integration,
 )
 from nango_scripts.server._errors import ApiError, ErrorBody
+from nango_scripts.store import blocking
 
 __all__ = ["router"]
 
@@ -164,7 +164,7 @@ async def proxy(
 
     async def save_credentials(credentials: dict[str, Any]) -> None:
         operation.add_secrets(credentials)
-        await asyncio.to_thread(
+        await blocking(
             connections.update_credentials,
             connection.integration_id,
             connection.connection_id,
@@ -177,7 +177,7 @@ async def proxy(
             connection.credentials,
             on_credentials_refreshed=save_credentials,
             retries=0,
-            log=operation.api_log,
+            log=operation.log,
         ) as client:
             upstream = await client.request(
                 request.method,

@@ -5,7 +5,7 @@ last one, with the same query and the ``next_cursor`` it got. So once a page wit
 ``next_cursor`` is answered, that next page is read and rendered in a worker thread of
 its own, and kept for a few seconds. A request with exactly that query takes it, but
 only if it is still what a read now would return: the scope's latest change
-(``latest_change_sync``, one index probe) is the one seen before the page was read, and
+(``latest_change``, one index probe) is the one seen before the page was read, and
 no prune went through this server since (a prune keeps ``seq``, so it drops the pages
 of its scope here). Otherwise, and on a miss, the request reads the page itself.
 
@@ -21,12 +21,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
-from nango_scripts.store import RecordScope
+from nango_scripts.store import RecordQuery, RecordScope, blocking
 
-__all__ = ["PageQuery", "ReadAhead", "RenderedPage"]
+__all__ = ["ReadAhead", "RenderedPage"]
 
 T = TypeVar("T")
 
@@ -40,22 +40,6 @@ def _executor() -> ThreadPoolExecutor:
     if _EXECUTOR is None:
         _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="records-read-ahead")
     return _EXECUTOR
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """Everything a page of ``GET /records`` depends on."""
-
-    scope: RecordScope
-    model: str
-    modified_after: str | None
-    limit: int
-    cursor: str | None
-    filter: str | None
-    ids: tuple[str, ...] | None
-
-    def after(self, cursor: str) -> PageQuery:
-        return replace(self, cursor=cursor)
 
 
 @dataclass(frozen=True)
@@ -76,14 +60,14 @@ class ReadAhead:
     """The pages read ahead for one app. Used from its event loop only."""
 
     def __init__(self, *, max_pages: int = 8, max_reading: int = 2, ttl_s: float = 10.0) -> None:
-        self._pages: OrderedDict[PageQuery, _Ahead] = OrderedDict()
+        self._pages: OrderedDict[RecordQuery, _Ahead] = OrderedDict()
         self.hits = 0
         """Requests answered with a page read ahead."""
         self._max_pages = max_pages
         self._max_reading = max_reading
         self._ttl_s = ttl_s
 
-    def start(self, query: PageQuery, read: Callable[[], RenderedPage]) -> None:
+    def start(self, query: RecordQuery, read: Callable[[], RenderedPage]) -> None:
         """Read ``query``'s page in the background, unless enough reads are going on."""
         self._expire()
         reading = sum(1 for a in self._pages.values() if not a.future.done())
@@ -95,7 +79,9 @@ class ReadAhead:
         while len(self._pages) > self._max_pages:
             self._pages.popitem(last=False)
 
-    async def take(self, query: PageQuery, latest_change: Callable[[], int]) -> RenderedPage | None:
+    async def take(
+        self, query: RecordQuery, latest_change: Callable[[], int]
+    ) -> RenderedPage | None:
         """The page read ahead for ``query`` if it is still current (waiting for it if its
         read is under way), else None."""
         self._expire()
@@ -106,7 +92,7 @@ class ReadAhead:
             page = await asyncio.wrap_future(ahead.future)
         except Exception:
             return None  # the request reads the page itself, and meets the error if any
-        if await asyncio.to_thread(latest_change) != page.version:
+        if await blocking(latest_change) != page.version:
             return None
         self.hits += 1
         return page

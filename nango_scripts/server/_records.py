@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import orjson
@@ -18,15 +17,20 @@ from nango_scripts.server._common import (
     find_summary,
 )
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError, FieldError
-from nango_scripts.server._read_ahead import PageQuery, ReadAhead, RenderedPage
-from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.server._read_ahead import ReadAhead, RenderedPage
+from nango_scripts.store import (
+    RECORD_IDS_MAX,
+    RECORDS_LIMIT_DEFAULT,
+    RECORDS_LIMIT_MAX,
+    RecordQuery,
+    RecordScope,
+    SqlRecordStore,
+    blocking,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
-
-MAX_LIMIT = 10_000
-MAX_IDS = 100
 
 
 class RecordsPage(BaseModel):
@@ -42,7 +46,7 @@ class PruneBody(BaseModel):
     model: str = Field(min_length=1)
     until_cursor: str = Field(min_length=1, max_length=1000)
     variant: str | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    limit: int | None = Field(default=None, ge=1, le=RECORDS_LIMIT_MAX)
 
 
 class PruneResult(BaseModel):
@@ -64,7 +68,7 @@ async def _check_model(service: ServiceDep, scope: RecordScope, model: str) -> N
     declared = sorted({m.__name__ for s in service.syncs(scope.integration_id) for m in s.models})
     if model in declared:
         return
-    if await service.records.has_records(scope, model):
+    if await blocking(service.records.has_records, scope, model):
         return  # records of a script that is gone (or broken right now) stay readable
     shown = ", ".join(declared) or "none"
     message = (
@@ -79,17 +83,9 @@ async def _check_model(service: ServiceDep, scope: RecordScope, model: str) -> N
     )
 
 
-def _render(records: SqlRecordStore, query: PageQuery) -> tuple[bytes, str | None]:
+def _render(records: SqlRecordStore, query: RecordQuery) -> tuple[bytes, str | None]:
     """``{"records": [...], "next_cursor": ...}`` from records that are JSON already."""
-    page = records.list_records_json_sync(
-        query.scope,
-        query.model,
-        modified_after=query.modified_after,
-        limit=query.limit,
-        cursor=query.cursor,
-        filter=query.filter,
-        ids=query.ids,
-    )
+    page = records.list_records_json(query)
     parts = page.records
     head, tail = b'{"records":[', b'],"next_cursor":' + orjson.dumps(page.next_cursor) + b"}"
     if not parts:
@@ -100,8 +96,8 @@ def _render(records: SqlRecordStore, query: PageQuery) -> tuple[bytes, str | Non
     return b",".join(parts), page.next_cursor
 
 
-def _render_ahead(records: SqlRecordStore, query: PageQuery) -> RenderedPage:
-    version = records.latest_change_sync(query.scope, query.model)  # before the read
+def _render_ahead(records: SqlRecordStore, query: RecordQuery) -> RenderedPage:
+    version = records.latest_change(query.scope, query.model)  # before the read
     body, next_cursor = _render(records, query)
     return RenderedPage(body, next_cursor, version)
 
@@ -118,9 +114,11 @@ def _split_ids(ids: list[str] | None) -> list[str] | None:
     if ids is None:
         return None
     wanted = [part.strip() for value in ids for part in value.split(",") if part.strip()]
-    if len(wanted) > MAX_IDS:
+    if len(wanted) > RECORD_IDS_MAX:
         raise ApiError(
-            400, "invalid_query_params", f"ids: at most {MAX_IDS} per request, not {len(wanted)}."
+            400,
+            "invalid_query_params",
+            f"ids: at most {RECORD_IDS_MAX} per request, not {len(wanted)}.",
         )
     return wanted
 
@@ -137,7 +135,7 @@ async def list_records(
         str | None, Query(description="ISO 8601: records changed at or after this moment")
     ] = None,
     delta: Annotated[str | None, Query(description="Deprecated name of modified_after")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    limit: Annotated[int, Query(ge=1, le=RECORDS_LIMIT_MAX)] = RECORDS_LIMIT_DEFAULT,
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
     filter: Annotated[
         str | None, Query(description="added, updated, deleted; comma-combined")
@@ -152,7 +150,7 @@ async def list_records(
     scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
     await _check_model(service, scope, model)
     wanted = _split_ids(ids)
-    query = PageQuery(
+    query = RecordQuery(
         scope,
         model,
         modified_after=modified_after or delta or None,
@@ -163,12 +161,12 @@ async def list_records(
     )
     records = service.records
     ahead = _read_ahead(request)
-    page = await ahead.take(query, lambda: records.latest_change_sync(scope, model))
+    page = await ahead.take(query, lambda: records.latest_change(scope, model))
     if page is not None:
         body, next_cursor = page.body, page.next_cursor
     else:
         # Read and joined in one worker thread, off the event loop.
-        body, next_cursor = await asyncio.to_thread(_render, records, query)
+        body, next_cursor = await blocking(_render, records, query)
     if next_cursor is not None:
         following = query.after(next_cursor)
         ahead.start(following, lambda: _render_ahead(records, following))
@@ -189,6 +187,8 @@ async def prune_records(
     connection = await find_summary(service, provider_config_key, connection_id)
     scope = RecordScope(service.environment, connection.integration_id, connection.connection_id)
     await _check_model(service, scope, body.model)
-    count = await service.records.prune_records(scope, body.model, until_cursor=body.until_cursor)
+    count = await blocking(
+        service.records.prune_records, scope, body.model, until_cursor=body.until_cursor
+    )
     _read_ahead(request).forget(scope, body.model)
     return PruneResult(count=count, has_more=False)

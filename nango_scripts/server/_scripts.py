@@ -4,7 +4,6 @@ definitions of the actions (``format=openai``)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from nango_scripts.dsl import ActionSpec, ScriptSpec, SyncSpec
 from nango_scripts.engine import Service
 from nango_scripts.server._common import ServiceDep, iso
 from nango_scripts.server._errors import ERROR_RESPONSES
+from nango_scripts.store import blocking
 
 __all__ = ["router"]
 
@@ -201,5 +201,5 @@ async def scripts_config(
 ) -> JSONResponse:
     if format == "openai":
         return JSONResponse(OpenAIFunctions(data=_openai(service)).model_dump(mode="json"))
-    integrations = await asyncio.to_thread(_integrations, service)
+    integrations = await blocking(_integrations, service)
     return JSONResponse([i.model_dump(mode="json", by_alias=True) for i in integrations])

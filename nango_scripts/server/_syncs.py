@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -18,7 +17,7 @@ from nango_scripts.server._common import (
     require_integration,
 )
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError
-from nango_scripts.store import RecordScope, ScheduleKey
+from nango_scripts.store import RecordScope, ScheduleKey, blocking
 
 __all__ = ["refuse_disabled", "router"]
 
@@ -146,7 +145,7 @@ def _resolve_syncs(
 
 async def refuse_disabled(service: Service, integration_id: str, specs: list[SyncSpec]) -> None:
     """A sync switched off in the Scripts view runs neither on schedule nor on demand."""
-    disabled = await asyncio.to_thread(service.schedules.disabled_syncs, service.environment)
+    disabled = await blocking(service.schedules.disabled_syncs, service.environment)
     off = [s.name for s in specs if (integration_id, s.name) in disabled]
     if off:
         raise ApiError(
@@ -163,7 +162,7 @@ async def _connection_ids(
     if connection_id is not None:
         await find_summary(service, integration_id, connection_id, status=status)
         return [connection_id]
-    summaries = await asyncio.to_thread(service.connections.summaries, integration_id)
+    summaries = await blocking(service.connections.summaries, integration_id)
     return [s.connection_id for s in summaries]
 
 
@@ -272,10 +271,10 @@ def _status(service: Service, key: ScheduleKey, spec: SyncSpec) -> SyncStatus:
         latestResult=latest,
         latestExecutionStatus=_EXECUTION_STATUS.get(last.status) if last is not None else None,
         recordCount={
-            m.__name__: service.records.count_records_sync(scope, m.__name__)["live"]
+            m.__name__: service.records.count_records(scope, m.__name__)["live"]
             for m in spec.models
         },
-        checkpoint=service.records.get_checkpoint_sync(scope, key.sync_name),
+        checkpoint=service.records.get_checkpoint(scope, key.sync_name),
     )
 
 
@@ -296,7 +295,7 @@ async def sync_status(
     for cid in connection_ids:
         for spec in specs:
             key = service.scheduler.key(provider_config_key, cid, spec.name)
-            entries.append(await asyncio.to_thread(_status, service, key, spec))
+            entries.append(await blocking(_status, service, key, spec))
     return SyncStatuses(syncs=entries)
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -21,6 +20,7 @@ from nango_scripts.engine import Service, TemplateRow, describe, template_rows
 from nango_scripts.errors import TemplateError
 from nango_scripts.server._common import ServiceDep
 from nango_scripts.server._errors import ERROR_RESPONSES, ApiError
+from nango_scripts.store import blocking
 
 __all__ = ["router"]
 
@@ -71,7 +71,7 @@ class TemplateNames(BaseModel):
 
 
 async def _library() -> TemplateLibrary:
-    return await asyncio.to_thread(load_library)
+    return await blocking(load_library)
 
 
 def _row(row: TemplateRow) -> IntegrationTemplate:

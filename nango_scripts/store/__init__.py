@@ -1,7 +1,8 @@
 """The local database: connections (credentials encrypted at rest) and records.
 
 SQLite is the embedded default; :func:`open_database` is where a PostgreSQL backend
-plugs in.
+plugs in. Every store is synchronous and reports a driver's error as ``StoreError``;
+async code calls a store through :func:`blocking`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from nango_scripts.store._activity import (
     OperationState,
     OperationType,
 )
+from nango_scripts.store._blocking import blocking
 from nango_scripts.store._connection import (
     AuthType,
     Connection,
@@ -41,8 +43,15 @@ from nango_scripts.store._json_limits import (
     size_text,
 )
 from nango_scripts.store._memory import MemoryRecordStore, ModelLog
+from nango_scripts.store._meta import MetaStore
 from nango_scripts.store._outbox import OutboxEntry, OutboxItem, OutboxStatus, WebhookOutbox
 from nango_scripts.store._record_json import JsonRecordPage
+from nango_scripts.store._record_query import (
+    RECORD_IDS_MAX,
+    RECORDS_LIMIT_DEFAULT,
+    RECORDS_LIMIT_MAX,
+    RecordQuery,
+)
 from nango_scripts.store._records import (
     BatchResult,
     RecordScope,
@@ -50,7 +59,7 @@ from nango_scripts.store._records import (
     deep_merge,
     dump_records,
 )
-from nango_scripts.store._schedules import RunRecord, Schedule, ScheduleKey, ScheduleStore
+from nango_scripts.store._schedules import Schedule, ScheduleKey, ScheduleStore, SyncRunRecord
 from nango_scripts.store._sql_records import RecordPage, SqlRecordStore
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
 
@@ -60,6 +69,9 @@ __all__ = [
     "MIGRATIONS",
     "OPERATION_STATES",
     "OPERATION_TYPES",
+    "RECORDS_LIMIT_DEFAULT",
+    "RECORDS_LIMIT_MAX",
+    "RECORD_IDS_MAX",
     "ActionRun",
     "ActionRunStore",
     "ActivityMessage",
@@ -73,6 +85,7 @@ __all__ = [
     "EncryptionKey",
     "JsonRecordPage",
     "MemoryRecordStore",
+    "MetaStore",
     "Migration",
     "ModelLog",
     "Operation",
@@ -83,14 +96,16 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "RecordPage",
+    "RecordQuery",
     "RecordScope",
     "RecordStore",
-    "RunRecord",
     "Schedule",
     "ScheduleKey",
     "ScheduleStore",
     "SqlRecordStore",
+    "SyncRunRecord",
     "WebhookOutbox",
+    "blocking",
     "check_stored_json",
     "credentials_aad",
     "deep_merge",

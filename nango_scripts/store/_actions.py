@@ -1,10 +1,9 @@
-"""The service's own small state: results of asynchronous actions, and its keys.
+"""Results of asynchronous actions.
 
 An action triggered with ``X-Async: true`` runs in the background; its row in
 ``action_runs`` says ``running`` until it ends, then holds the output (JSON) or the
 error (``{"type", "message", "payload"}``), so ``GET /action/{id}`` answers after a
-restart too. ``ensure_meta`` keeps a value in ``store_meta`` created once (the
-generated secret key of the API).
+restart too.
 
 Synchronous and small: the engine calls it from a worker thread.
 """
@@ -14,9 +13,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
+from nango_scripts.store._db import guarded
 from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["ActionRun", "ActionRunStore"]
@@ -82,8 +82,11 @@ def _json(value: Any, *, top: bool = True) -> str:
 
 
 class ActionRunStore(TableStore):
+    store_name: ClassVar[str] = "action runs"
+
     # -- action runs ----------------------------------------------------------------------
 
+    @guarded
     def create(
         self,
         run_id: str,
@@ -100,6 +103,7 @@ class ActionRunStore(TableStore):
                 (run_id, environment, integration_id, connection_id, action_name, timestamp()),
             )
 
+    @guarded
     def finish(
         self, run_id: str, *, output: Any = None, error: dict[str, Any] | None = None
     ) -> None:
@@ -118,11 +122,13 @@ class ActionRunStore(TableStore):
                 ),
             )
 
+    @guarded
     def get(self, run_id: str) -> ActionRun | None:
         with self._db.lock:
             row = self._db.one(f"SELECT {_COLUMNS} FROM action_runs WHERE id = ?", (run_id,))
         return None if row is None else _action_run(row)
 
+    @guarded
     def mark_interrupted(self) -> int:
         """Runs still 'running' when the service starts were cut off: mark them failed."""
         with self._db.transaction() as db:
@@ -131,19 +137,3 @@ class ActionRunStore(TableStore):
                 " WHERE status = 'running'",
                 (_json(_INTERRUPTED), timestamp()),
             ).rowcount
-
-    # -- keys -----------------------------------------------------------------------------
-
-    def ensure_meta(self, key: str, value: str) -> tuple[str, bool]:
-        """The stored value of ``key``, storing ``value`` first if there is none.
-
-        Returns ``(stored value, whether this call created it)``; two processes racing
-        agree on one value.
-        """
-        with self._db.transaction() as db:
-            created = db.execute(
-                "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, value),
-            ).rowcount
-            row = db.one("SELECT value FROM store_meta WHERE key = ?", (key,))
-        return str(row[0]), created == 1

@@ -23,11 +23,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from nango_scripts.errors import RecordQueryError
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import placeholders
+from nango_scripts.store._db import guarded, placeholders
 from nango_scripts.store._sqlite import TableStore
 
 __all__ = [
@@ -163,8 +163,11 @@ def _decode_cursor(cursor: str) -> tuple[str, int]:
 
 
 class ActivityStore(TableStore):
+    store_name: ClassVar[str] = "activity"
+
     # -- writing --------------------------------------------------------------------------
 
+    @guarded
     def start_operation(
         self,
         *,
@@ -201,6 +204,7 @@ class ActivityStore(TableStore):
             )
         return operation_id
 
+    @guarded
     def add_operations(self, operations: Sequence[Operation]) -> None:
         """Finished operations with their messages, all in one transaction (a webhook
         delivery is one: a busy worker writes many at once). Each keeps its ``id``;
@@ -253,6 +257,7 @@ class ActivityStore(TableStore):
                     lines,
                 )
 
+    @guarded
     def set_running(self, operation_id: str) -> None:
         """A waiting operation (an action queued in the background) has begun."""
         with self._db.transaction() as db:
@@ -261,6 +266,7 @@ class ActivityStore(TableStore):
                 (operation_id,),
             )
 
+    @guarded
     def add_messages(self, operation_id: str, messages: Sequence[ActivityMessage]) -> None:
         """Append ``messages`` to the operation, in order, in one transaction."""
         if not messages:
@@ -276,6 +282,7 @@ class ActivityStore(TableStore):
                 rows,
             )
 
+    @guarded
     def finish_operation(
         self,
         operation_id: str,
@@ -309,6 +316,7 @@ class ActivityStore(TableStore):
                 ),
             )
 
+    @guarded
     def mark_interrupted(self, environment: str) -> int:
         """Operations still open when the service starts were cut off: mark them failed."""
         with self._db.transaction() as db:
@@ -318,6 +326,7 @@ class ActivityStore(TableStore):
                 (_INTERRUPTED, timestamp(), environment, *_OPEN_STATES),
             ).rowcount
 
+    @guarded
     def prune(self, older_than: datetime) -> int:
         """Delete the operations started before ``older_than`` and their messages."""
         cutoff = timestamp(older_than)
@@ -333,6 +342,7 @@ class ActivityStore(TableStore):
 
     # -- reading --------------------------------------------------------------------------
 
+    @guarded
     def list_operations(
         self,
         environment: str,
@@ -392,6 +402,7 @@ class ActivityStore(TableStore):
         next_cursor = _encode_cursor(rows[-1][9], int(rows[-1][0])) if more else None
         return OperationPage([_operation(r) for r in rows], next_cursor)
 
+    @guarded
     def latest_operations(
         self,
         environment: str,
@@ -435,6 +446,7 @@ class ActivityStore(TableStore):
                 found[(str(operation.connection_id), str(operation.script))] = operation
         return found
 
+    @guarded
     def get_operation(self, operation_id: str) -> Operation | None:
         """The operation with its messages in the order they were logged."""
         with self._db.lock:

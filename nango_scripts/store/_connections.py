@@ -12,11 +12,10 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from nango_scripts.errors import (
     ConfigError,
@@ -25,7 +24,6 @@ from nango_scripts.errors import (
     CredentialsError,
     InvalidCredentialsError,
     LimitError,
-    StoreError,
 )
 from nango_scripts.settings import Settings
 from nango_scripts.store._connection import (
@@ -36,7 +34,7 @@ from nango_scripts.store._connection import (
     validate_credentials,
 )
 from nango_scripts.store._crypto import CredentialCipher, credentials_aad, load_key
-from nango_scripts.store._db import Database, Row, store_errors
+from nango_scripts.store._db import Database, Row, guarded, store_errors
 from nango_scripts.store._json_limits import check_stored_json, read_stored_json
 from nango_scripts.store._sqlite import open_database
 
@@ -58,6 +56,8 @@ class ConnectionStore:
     encryption key is loaded on first need, so listing and deleting work without it.
     """
 
+    store_name: ClassVar[str] = "connections"
+
     def __init__(
         self, db: Database, settings: Settings, cipher: CredentialCipher | None = None
     ) -> None:
@@ -77,6 +77,7 @@ class ConnectionStore:
     def environment(self) -> str:
         return self._settings.environment
 
+    @guarded
     def use_settings(self, settings: Settings) -> None:
         """Check integrations and auth against ``settings`` from now on (nango.toml read
         again by a reload). The environment, database and encryption key stay as opened."""
@@ -102,6 +103,7 @@ class ConnectionStore:
 
     # -- writing -------------------------------------------------------------------
 
+    @guarded
     def create(
         self,
         integration_id: str,
@@ -119,7 +121,7 @@ class ConnectionStore:
         token = self._encrypt(integration_id, connection_id, clean)
         now = datetime.now(UTC)
         try:
-            with self._lock, _errors():
+            with self._lock:
                 self._db.execute(
                     f"INSERT INTO connections ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -134,7 +136,9 @@ class ConnectionStore:
                         now.isoformat(),
                     ),
                 )
-        except _Duplicate:
+        except store_errors() as exc:
+            if not _is_unique_violation(exc):
+                raise
             raise ConnectionExistsError(
                 f"Connection '{connection_id}' of integration '{integration_id}' already exists"
                 f" (environment '{self.environment}').",
@@ -151,6 +155,7 @@ class ConnectionStore:
             updated_at=now,
         )
 
+    @guarded
     def update_credentials(
         self, integration_id: str, connection_id: str, credentials: Mapping[str, Any]
     ) -> Connection:
@@ -165,6 +170,7 @@ class ConnectionStore:
         )
         return self.get(integration_id, connection_id)
 
+    @guarded
     def set_metadata(
         self, integration_id: str, connection_id: str, metadata: Mapping[str, Any]
     ) -> Connection:
@@ -172,12 +178,13 @@ class ConnectionStore:
         self._update(integration_id, connection_id, "metadata = ?", (_metadata_json(metadata),))
         return self.get(integration_id, connection_id)
 
+    @guarded
     def update_metadata(
         self, integration_id: str, connection_id: str, metadata: Mapping[str, Any]
     ) -> Connection:
         """Merge ``metadata`` into the stored metadata, top-level keys only (Nango's way)."""
         _metadata_json(metadata)  # fail before taking the write lock
-        with self._lock, _errors():
+        with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
@@ -206,6 +213,7 @@ class ConnectionStore:
                 raise
         return self.get(integration_id, connection_id)
 
+    @guarded
     def set_webhook_url_override(
         self, integration_id: str, connection_id: str, url: str | None
     ) -> None:
@@ -213,8 +221,9 @@ class ConnectionStore:
         (Nango's ``webhook_url_override``); None or "" goes back to them."""
         self._update(integration_id, connection_id, "webhook_url_override = ?", (url or None,))
 
+    @guarded
     def get_webhook_url_override(self, integration_id: str, connection_id: str) -> str | None:
-        with self._lock, _errors():
+        with self._lock:
             row = self._db.one(
                 "SELECT webhook_url_override FROM connections"
                 " WHERE environment = ? AND integration_id = ? AND connection_id = ?",
@@ -224,8 +233,9 @@ class ConnectionStore:
             raise self._not_found(integration_id, connection_id)
         return None if not row[0] else str(row[0])
 
+    @guarded
     def delete(self, integration_id: str, connection_id: str) -> None:
-        with self._lock, _errors():
+        with self._lock:
             cursor = self._db.execute(
                 "DELETE FROM connections"
                 " WHERE environment = ? AND integration_id = ? AND connection_id = ?",
@@ -236,6 +246,7 @@ class ConnectionStore:
 
     # -- reading -------------------------------------------------------------------
 
+    @guarded
     def get(self, integration_id: str, connection_id: str) -> Connection:
         """The connection with its credentials decrypted."""
         rows = self._select(
@@ -245,6 +256,7 @@ class ConnectionStore:
             raise self._not_found(integration_id, connection_id)
         return self._decrypted(rows[0])
 
+    @guarded
     def find(self, connection_id: str, integration_id: str | None = None) -> Connection:
         """By connection id alone when it is unique across integrations."""
         if integration_id is not None:
@@ -265,14 +277,17 @@ class ConnectionStore:
             hint=_create_hint("INTEGRATION", connection_id),
         )
 
+    @guarded
     def list(self, integration_id: str | None = None) -> builtins.list[Connection]:
         """Connections with credentials decrypted, by integration then connection id."""
         return [self._decrypted(row) for row in self._select_all(integration_id)]
 
+    @guarded
     def summaries(self, integration_id: str | None = None) -> builtins.list[ConnectionSummary]:
         """Connections without credentials: no key needed, no secret read."""
         return [_summary(row) for row in self._select_all(integration_id)]
 
+    @guarded
     def get_summary(self, integration_id: str, connection_id: str) -> ConnectionSummary:
         """One connection without credentials (ConnectionNotFoundError if absent)."""
         rows = self._select(
@@ -285,7 +300,7 @@ class ConnectionStore:
     # -- internals -----------------------------------------------------------------
 
     def _select(self, where: str, *params: str) -> builtins.list[Row]:
-        with self._lock, _errors():
+        with self._lock:
             cursor = self._db.execute(
                 f"SELECT {_COLUMNS} FROM connections WHERE environment = ? AND {where}"
                 " ORDER BY integration_id, connection_id",
@@ -301,7 +316,7 @@ class ConnectionStore:
     def _update(
         self, integration_id: str, connection_id: str, assignments: str, values: tuple[Any, ...]
     ) -> None:
-        with self._lock, _errors():
+        with self._lock:
             cursor = self._db.execute(
                 f"UPDATE connections SET {assignments}, updated_at = ?"
                 " WHERE environment = ? AND integration_id = ? AND connection_id = ?",
@@ -402,21 +417,6 @@ def _summary(row: Row) -> ConnectionSummary:
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
     )
-
-
-class _Duplicate(Exception):
-    """The unique (environment, integration, connection) key was taken."""
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Driver failures (locked past the busy timeout, disk full...) as StoreError."""
-    try:
-        yield
-    except store_errors() as exc:
-        if _is_unique_violation(exc):
-            raise _Duplicate() from exc
-        raise StoreError(f"The connections database failed: {exc}.") from exc
 
 
 def _is_unique_violation(exc: Exception) -> bool:

@@ -10,10 +10,11 @@ A ``Database`` is one connection, used by one thread at a time (``lock``).
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from nango_scripts.errors import ConfigError, StoreError
 
@@ -174,6 +175,7 @@ def connect_postgres(url: str) -> Database:
     return Database(raw, "postgres", f"postgresql://{info.host}:{info.port}/{info.dbname}")
 
 
+@functools.cache
 def store_errors() -> tuple[type[Exception], ...]:
     """The driver errors a store turns into StoreError."""
     import sqlite3
@@ -186,3 +188,32 @@ def store_errors() -> tuple[type[Exception], ...]:
     except ImportError:
         pass
     return tuple(errors)
+
+
+class NamedStore(Protocol):
+    store_name: ClassVar[str]
+    """For messages: "The <store_name> database failed: ..."."""
+
+
+S = TypeVar("S", bound=NamedStore)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """The one way a store method reports a driver's error (locked past the busy
+    timeout, disk full, a closed connection...): as ``StoreError`` naming the store.
+
+    Every public method of every store wears it; ``tests/store/test_guarded.py`` checks."""
+
+    @functools.wraps(method)
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, store_errors()):
+                raise StoreError(f"The {self.store_name} database failed: {exc}.") from exc
+            raise
+
+    call.__store_guarded__ = True  # type: ignore[attr-defined]
+    return call

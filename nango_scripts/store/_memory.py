@@ -46,7 +46,7 @@ class MemoryRecordStore:
     def _table(self, scope: RecordScope, model: str) -> dict[str, dict[str, Any]]:
         return self._current.setdefault((scope, model), {})
 
-    async def save_records(
+    def save_records(
         self,
         scope: RecordScope,
         model: str,
@@ -67,7 +67,7 @@ class MemoryRecordStore:
                 log.saved.append(record)
         return result
 
-    async def update_records(
+    def update_records(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
     ) -> BatchResult:
         # Nothing is stored before a dry run, so a partial update is reported as given
@@ -85,9 +85,7 @@ class MemoryRecordStore:
         log.updated_count += len(records)
         return result
 
-    async def delete_records(
-        self, scope: RecordScope, model: str, ids: Sequence[str]
-    ) -> BatchResult:
+    def delete_records(self, scope: RecordScope, model: str, ids: Sequence[str]) -> BatchResult:
         log = self._log(model)
         table = self._table(scope, model)
         for rid in ids:
@@ -97,20 +95,20 @@ class MemoryRecordStore:
         log.deleted_count += len(ids)
         return BatchResult(deleted=list(ids))
 
-    async def get_records_by_ids(
+    def get_records_by_ids(
         self, scope: RecordScope, model: str, ids: Sequence[str]
     ) -> list[dict[str, Any]]:
         table = self._table(scope, model)
         return [dict(table[i]) for i in ids if i in table]
 
-    async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
+    def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None:
         found = self._checkpoints.get((scope, sync_name))
         return dict(found) if found is not None else None
 
-    async def save_checkpoint(
+    def save_checkpoint(
         self, scope: RecordScope, sync_name: str, checkpoint: Mapping[str, Any]
     ) -> None:
         self._checkpoints[(scope, sync_name)] = dict(checkpoint)
 
-    async def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None:
+    def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None:
         self._checkpoints.pop((scope, sync_name), None)

@@ -1,7 +1,7 @@
 """The webhook outbox: one row per POST to the user's backend, kept until delivered.
 
 Rows are written in the transaction that ends a run (:func:`insert_outbox`, called by
-``SqlRecordStore.finish_run_sync``), so a run that ended has its webhooks on disk and a
+``SqlRecordStore.finish_run``), so a run that ended has its webhooks on disk and a
 restart loses none. A delivery worker :meth:`~WebhookOutbox.claim` s due rows: the claim
 counts the attempt and pushes ``next_attempt_at`` past a lease, in one statement, so
 two workers (``serve`` and ``run`` on one database) never send a row at once, and a
@@ -21,10 +21,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import Database
+from nango_scripts.store._db import Database, guarded
 from nango_scripts.store._sqlite import TableStore
 
 __all__ = ["OutboxEntry", "OutboxItem", "OutboxStatus", "WebhookOutbox", "insert_outbox"]
@@ -142,8 +142,11 @@ def insert_outbox(
 class WebhookOutbox(TableStore):
     """The outbox table on its own connection. Open with :meth:`open`; close when done."""
 
+    store_name: ClassVar[str] = "webhook outbox"
+
     # -- writing ------------------------------------------------------------------------
 
+    @guarded
     def add(
         self,
         entries: Sequence[OutboxEntry],
@@ -166,6 +169,7 @@ class WebhookOutbox(TableStore):
                 now=now,
             )
 
+    @guarded
     def claim(
         self,
         now: datetime,
@@ -210,19 +214,23 @@ class WebhookOutbox(TableStore):
         items.sort(key=lambda item: (item.created_at, item.id))
         return items
 
+    @guarded
     def delivered(self, item_id: str, now: datetime) -> None:
         with self._db.transaction() as db:
             db.execute(_DELIVERED, (timestamp(now), item_id))
 
+    @guarded
     def retry_at(self, item: OutboxItem, when: datetime, error: str) -> bool:
         """Schedule the next attempt of a claimed row. False if the claim was lost
         (its lease ran out and another worker took the row)."""
         return self.settle([(item, "pending", when, error)])[0]
 
+    @guarded
     def failed(self, item: OutboxItem, now: datetime, error: str) -> bool:
         """Out of attempts: the row stays, marked ``failed``, for inspection."""
         return self.settle([(item, "failed", now, error)])[0]
 
+    @guarded
     def settle(
         self, outcomes: Sequence[tuple[OutboxItem, OutboxStatus, datetime, str | None]]
     ) -> list[bool]:
@@ -250,6 +258,7 @@ class WebhookOutbox(TableStore):
                 applied.append(changed == 1)
         return applied
 
+    @guarded
     def release(self, item: OutboxItem, now: datetime) -> None:
         """Give a claimed row back unsent (the worker stopped): due now, attempt uncounted."""
         with self._db.transaction() as db:
@@ -259,6 +268,7 @@ class WebhookOutbox(TableStore):
                 (timestamp(now), item.id, item.attempts),
             )
 
+    @guarded
     def prune(self, before: datetime) -> int:
         """Forget delivered and failed rows finished before ``before``."""
         with self._db.transaction() as db:
@@ -270,19 +280,9 @@ class WebhookOutbox(TableStore):
                 ).rowcount
             )
 
-    def ensure_meta(self, key: str, value: str) -> tuple[str, bool]:
-        """The stored value of ``key`` in ``store_meta``, storing ``value`` first if
-        there is none; returns ``(value, created)``."""
-        with self._db.transaction() as db:
-            created = db.execute(
-                "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, value),
-            ).rowcount
-            row = db.one("SELECT value FROM store_meta WHERE key = ?", (key,))
-        return str(row[0]), created == 1
-
     # -- reading ------------------------------------------------------------------------
 
+    @guarded
     def next_due(self) -> datetime | None:
         """When the earliest pending row is due (leased rows included), or None."""
         with self._db.lock:
@@ -291,6 +291,7 @@ class WebhookOutbox(TableStore):
             )
         return None if row is None or row[0] is None else parse_timestamp(row[0])
 
+    @guarded
     def items(
         self,
         *,
@@ -315,6 +316,7 @@ class WebhookOutbox(TableStore):
             rows = self._db.query(sql, params)
         return [_item(row) for row in rows]
 
+    @guarded
     def counts(self) -> dict[str, int]:
         """Rows per status (every status present, 0 when none)."""
         with self._db.lock:

@@ -1,7 +1,8 @@
 """The interface runs write records through.
 
-Issue 2 ships an in-memory implementation (``MemoryRecordStore``); the SQLite and
-PostgreSQL stores implement the same protocol with change detection.
+Two stores implement it: ``MemoryRecordStore`` (``dryrun``, actions, tests) and
+``SqlRecordStore`` (SQLite or PostgreSQL, with change detection). Like every store they
+are synchronous; the runtime calls them through ``blocking``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class RecordStore(Protocol):
     within one batch a duplicate id means the last one wins.
     """
 
-    async def save_records(
+    def save_records(
         self,
         scope: RecordScope,
         model: str,
@@ -54,25 +55,23 @@ class RecordStore(Protocol):
         """``run_id``: the run saving them, so that ``track_deletes`` knows what it saw."""
         ...
 
-    async def update_records(
+    def update_records(
         self, scope: RecordScope, model: str, records: Sequence[Mapping[str, Any]]
     ) -> BatchResult: ...
 
-    async def delete_records(
-        self, scope: RecordScope, model: str, ids: Sequence[str]
-    ) -> BatchResult: ...
+    def delete_records(self, scope: RecordScope, model: str, ids: Sequence[str]) -> BatchResult: ...
 
-    async def get_records_by_ids(
+    def get_records_by_ids(
         self, scope: RecordScope, model: str, ids: Sequence[str]
     ) -> list[dict[str, Any]]: ...
 
-    async def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None: ...
+    def get_checkpoint(self, scope: RecordScope, sync_name: str) -> dict[str, Any] | None: ...
 
-    async def save_checkpoint(
+    def save_checkpoint(
         self, scope: RecordScope, sync_name: str, checkpoint: Mapping[str, Any]
     ) -> None: ...
 
-    async def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None: ...
+    def clear_checkpoint(self, scope: RecordScope, sync_name: str) -> None: ...
 
 
 def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,13 +12,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from nango_scripts.store._canonical import parse_timestamp, timestamp
-from nango_scripts.store._db import Database, placeholders
+from nango_scripts.store._db import Database, guarded, placeholders
 from nango_scripts.store._sqlite import TableStore
 
-__all__ = ["INTERRUPTED_ERROR", "RunRecord", "Schedule", "ScheduleKey", "ScheduleStore"]
+__all__ = ["INTERRUPTED_ERROR", "Schedule", "ScheduleKey", "ScheduleStore", "SyncRunRecord"]
 
 ScheduleStatus = Literal["STARTED", "PAUSED"]
 
@@ -50,7 +50,9 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class SyncRunRecord:
+    """One sync run as the run history keeps it (a row of ``sync_runs``)."""
+
     id: str
     key: ScheduleKey
     run_type: str | None
@@ -86,8 +88,8 @@ def _schedule(row: Any) -> Schedule:
     )
 
 
-def _run(row: Any) -> RunRecord:
-    return RunRecord(
+def _run(row: Any) -> SyncRunRecord:
+    return SyncRunRecord(
         id=row[0],
         key=ScheduleKey(row[1], row[2], row[3], row[4]),
         run_type=row[5],
@@ -100,8 +102,11 @@ def _run(row: Any) -> RunRecord:
 
 
 class ScheduleStore(TableStore):
+    store_name: ClassVar[str] = "schedules"
+
     # -- schedules ----------------------------------------------------------------------------
 
+    @guarded
     def ensure(
         self, key: ScheduleKey, frequency_seconds: int, *, started: bool, first_run_at: datetime
     ) -> Schedule:
@@ -137,6 +142,7 @@ class ScheduleStore(TableStore):
         assert found is not None
         return found
 
+    @guarded
     def get(self, key: ScheduleKey) -> Schedule | None:
         with self._db.lock:
             row = self._db.one(
@@ -144,6 +150,7 @@ class ScheduleStore(TableStore):
             )
         return None if row is None else _schedule(row)
 
+    @guarded
     def list(
         self,
         environment: str,
@@ -173,6 +180,7 @@ class ScheduleStore(TableStore):
             )
         return [_schedule(r) for r in rows]
 
+    @guarded
     def due(self, now: datetime) -> builtins.list[Schedule]:
         """Started schedules whose time has come, and any with a trigger waiting; never
         those of a sync switched off (:meth:`set_enabled`)."""
@@ -190,6 +198,7 @@ class ScheduleStore(TableStore):
 
     # -- the per-sync toggle ------------------------------------------------------------------
 
+    @guarded
     def set_enabled(
         self, environment: str, integration_id: str, sync_name: str, enabled: bool
     ) -> None:
@@ -212,6 +221,7 @@ class ScheduleStore(TableStore):
                     where,
                 )
 
+    @guarded
     def is_enabled(self, environment: str, integration_id: str, sync_name: str) -> bool:
         with self._db.lock:
             row = self._db.one(
@@ -221,6 +231,7 @@ class ScheduleStore(TableStore):
             )
         return row is None or bool(row[0])
 
+    @guarded
     def disabled_syncs(self, environment: str) -> set[tuple[str, str]]:
         """(integration id, sync name) of every sync switched off."""
         with self._db.lock:
@@ -233,6 +244,7 @@ class ScheduleStore(TableStore):
 
     # -- templates enabled per integration ---------------------------------------------------
 
+    @guarded
     def set_templates(
         self, environment: str, integration_id: str, names: Sequence[str], enabled: bool
     ) -> None:
@@ -253,6 +265,7 @@ class ScheduleStore(TableStore):
                         (environment, integration_id, name),
                     )
 
+    @guarded
     def enabled_templates(self, environment: str) -> dict[str, builtins.list[str]]:
         """Integration id -> names of the templates enabled for it (in the order enabled)."""
         with self._db.lock:
@@ -273,6 +286,7 @@ class ScheduleStore(TableStore):
                 (*values, *key.values()),
             )
 
+    @guarded
     def set_status(
         self, key: ScheduleKey, status: ScheduleStatus, *, next_run_at: datetime | None
     ) -> None:
@@ -282,9 +296,11 @@ class ScheduleStore(TableStore):
             (status, None if next_run_at is None else timestamp(next_run_at)),
         )
 
+    @guarded
     def set_next_run(self, key: ScheduleKey, when: datetime | None) -> None:
         self._update(key, "next_run_at = ?", (None if when is None else timestamp(when),))
 
+    @guarded
     def begin_run(self, key: ScheduleKey, next_run_at: datetime | None) -> bool:
         """A run of ``key`` is about to begin: clear its trigger and set its next run, in
         one statement that does nothing (False) if its sync is switched off by now (or
@@ -302,13 +318,16 @@ class ScheduleStore(TableStore):
             )
             return bool(cursor.rowcount)
 
+    @guarded
     def set_pending(self, key: ScheduleKey, pending: bool) -> None:
         self._update(key, "pending_trigger = ?", (1 if pending else 0,))
 
+    @guarded
     def set_frequency(self, key: ScheduleKey, phrase: str | None, seconds: int) -> None:
         """An override from the API (``phrase``), or back to the script's (None)."""
         self._update(key, "frequency_override = ?, frequency_seconds = ?", (phrase, seconds))
 
+    @guarded
     def delete_connection(self, environment: str, integration_id: str, connection_id: str) -> int:
         with self._db.transaction() as db:
             return db.execute(
@@ -319,7 +338,8 @@ class ScheduleStore(TableStore):
 
     # -- runs -------------------------------------------------------------------------------
 
-    def latest_run(self, key: ScheduleKey, *, finished: bool = False) -> RunRecord | None:
+    @guarded
+    def latest_run(self, key: ScheduleKey, *, finished: bool = False) -> SyncRunRecord | None:
         extra = " AND finished_at IS NOT NULL" if finished else ""
         with self._db.lock:
             row = self._db.one(
@@ -329,7 +349,8 @@ class ScheduleStore(TableStore):
             )
         return None if row is None else _run(row)
 
-    def runs(self, key: ScheduleKey, *, limit: int = 20) -> builtins.list[RunRecord]:
+    @guarded
+    def runs(self, key: ScheduleKey, *, limit: int = 20) -> builtins.list[SyncRunRecord]:
         with self._db.lock:
             rows = self._db.query(
                 f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE {_KEY_WHERE}"
@@ -338,6 +359,7 @@ class ScheduleStore(TableStore):
             )
         return [_run(r) for r in rows]
 
+    @guarded
     def mark_interrupted_runs(
         self, environment: str, retry_at: Callable[[int], datetime]
     ) -> builtins.list[ScheduleKey]:
@@ -377,6 +399,7 @@ class ScheduleStore(TableStore):
             )
         return keys
 
+    @guarded
     def retry_soon(self, key: ScheduleKey, when: datetime) -> None:
         """A run of ``key`` was cut off (the service stopped): its schedule, if started, is
         due no later than ``when``; a paused one is left alone."""

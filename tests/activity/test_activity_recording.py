@@ -3,11 +3,11 @@ cancellation), actions, proxy calls and connection changes, as ``GET /logs`` sho
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from activity_harness import Harness
+from support.waiting import eventually_async
 
 from nango_scripts.store import ScheduleKey
 
@@ -84,9 +84,7 @@ async def test_a_failed_run_records_its_error_and_cause(harness: Harness) -> Non
 async def test_a_cancelled_run_is_recorded_as_cancelled(harness: Harness) -> None:
     await harness.trigger("slow")
     key = ScheduleKey("dev", "fake", "c1", "slow")
-    async with asyncio.timeout(10):
-        while not harness.api.requests_to("/slow"):  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    await eventually_async(lambda: harness.api.requests_to("/slow"), "the run's request to /slow")
     running = (await harness.client.get("/logs", params={"state": "running"})).json()
     assert [o["script"] for o in running["operations"]] == ["slow"]
 

@@ -154,23 +154,25 @@ def test_the_scrubber_masks_every_form_of_a_credential() -> None:
 
 
 async def test_the_service_key_is_masked_in_operations_recorded_at_once(tmp_path: Path) -> None:
-    """``record()`` and what calls it (a webhook attempt, an unstarted run) mask the
+    """``finished()`` (what ``record()`` writes: a webhook attempt, an unstarted run) masks the
     service's secret key as an operation opened with ``operation()`` does."""
     key = "sk_live_masked_everywhere_42"
     store = ActivityStore.open(f"sqlite:///{tmp_path}/activity.db")
     recorder = ActivityRecorder(store, masked=[key])
     try:
         recorded = await recorder.record(
-            environment="dev",
-            type="connection",
-            integration_id="fake",
-            connection_id="c1",
-            script=None,
-            title=f"changed with {key}",
-            state="failed",
-            error=f"refused: {key}",
-            messages=[("info", f"said {key}", {"note": key})],
-            result={"echo": key},
+            recorder.finished(
+                environment="dev",
+                type="connection",
+                integration_id="fake",
+                connection_id="c1",
+                script=None,
+                title=f"changed with {key}",
+                state="failed",
+                error=f"refused: {key}",
+                messages=[("info", f"said {key}", {"note": key})],
+                result={"echo": key},
+            )
         )
         await recorder.record_unstarted_run(("dev", "fake", "c1", "items"), f"no run: {key}")
         attempt = recorder.webhook_delivery(

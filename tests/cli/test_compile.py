@@ -103,6 +103,7 @@ def test_summary_counts_integrations(project: Path) -> None:
 
 
 def test_empty_project(tmp_path: Path) -> None:
+    (tmp_path / "nango.toml").write_text("", encoding="utf-8")
     result = compile_(tmp_path)
     assert result.exit_code == 0, result.output
     assert result.stdout == "0 scripts in 0 integrations\n"
@@ -162,8 +163,8 @@ def test_every_error_is_listed_and_exit_is_1(project: Path) -> None:
     )
 
 
-def test_without_nango_toml_every_integration_is_unconfigured(project: Path) -> None:
-    (project / "nango.toml").unlink()
+def test_with_an_empty_nango_toml_every_integration_is_unconfigured(project: Path) -> None:
+    (project / "nango.toml").write_text("", encoding="utf-8")
     result = compile_(project)
     assert result.exit_code == 1
     assert (

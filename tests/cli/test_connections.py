@@ -77,6 +77,7 @@ class Project:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     for name in ("NANGO_SCRIPTS_PROJECT", "NANGO_ENCRYPTION_KEY", "NANGO_SCRIPTS_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    (tmp_path / "nango.toml").write_text("", encoding="utf-8")
     made = Project(tmp_path)
     monkeypatch.setattr(connections_cli, "load_settings", made.load_settings)
     return made

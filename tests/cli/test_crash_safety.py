@@ -13,7 +13,7 @@ from typing import Any
 from cli_project import API_KEY, CONSOLE_SCRIPT, invoke, make_project
 from fakeapi import FakeApi, Received
 
-from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.store import RecordQuery, RecordScope, SqlRecordStore
 
 PAGES, PER_PAGE = 30, 50
 
@@ -95,8 +95,10 @@ def test_sigkill_loses_no_saved_batch_and_the_next_run_resumes(
     assert 5 <= len(returned) < PAGES, "the run was not killed in the middle"
     scope = RecordScope("dev", "fake", "c2")
     with SqlRecordStore.open(env["NANGO_SCRIPTS_DATABASE_URL"]) as store:
-        stored = {r["id"] for r in store.list_records_sync(scope, "Item", limit=10_000).records}
-        checkpoint = store.get_checkpoint_sync(scope, "slow")
+        stored = {
+            r["id"] for r in store.list_records(RecordQuery(scope, "Item", limit=10_000)).records
+        }
+        checkpoint = store.get_checkpoint(scope, "slow")
     saved_ids = {rid for line in returned for rid in line}
     assert saved_ids <= stored, f"lost {len(saved_ids - stored)} records of returned batches"
     assert checkpoint is not None
@@ -109,5 +111,5 @@ def test_sigkill_loses_no_saved_batch_and_the_next_run_resumes(
     first_request = fake_api.requests_to("/pages")[requests_before]
     assert first_request.query["page"] == str(checkpoint["page"])
     with SqlRecordStore.open(env["NANGO_SCRIPTS_DATABASE_URL"]) as store:
-        final = store.list_records_sync(scope, "Item", limit=10_000).records
+        final = store.list_records(RecordQuery(scope, "Item", limit=10_000)).records
     assert len(final) == PAGES * PER_PAGE

@@ -11,7 +11,7 @@ from cli_project import API_KEY, invoke, make_project, serve_items
 from fakeapi import FakeApi, Received
 
 from nango_scripts.settings import load_settings
-from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.store import RecordQuery, RecordScope, SqlRecordStore
 
 MEMBERS_SYNC = """
 from pydantic import BaseModel
@@ -49,7 +49,7 @@ def run_json(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 def records(env: dict[str, str], model: str) -> list[dict[str, Any]]:
     with SqlRecordStore.open(env["NANGO_SCRIPTS_DATABASE_URL"]) as store:
-        return store.list_records_sync(SCOPE, model, limit=1000).records
+        return store.list_records(RecordQuery(SCOPE, model, limit=1000)).records
 
 
 def test_first_run_adds_then_unchanged_then_updated(
@@ -130,7 +130,7 @@ def test_a_failed_run_does_not_advance_last_sync_date(
 
     def last_date() -> Any:
         with SqlRecordStore.open(settings.database_url) as store:
-            return store.get_last_sync_date_sync(SCOPE, "items")
+            return store.get_last_sync_date(SCOPE, "items")
 
     before = last_date()
     assert before is not None

@@ -7,8 +7,6 @@ import base64
 import re
 import signal
 import socket
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from dev_process import EVENT_TIMEOUT_S, DevProcess, clean_env, edit, save
 from fakeapi import FakeApi
+from support.waiting import eventually
 
 from nango_scripts.cli.main import cli
 
@@ -131,14 +130,6 @@ class Api:
         return {r["id"]: r["n"] for r in answer.json()["records"]}
 
 
-def eventually(condition: Callable[[], bool], what: str) -> None:
-    """Poll (the scheduler's runs have no event to wait for over HTTP)."""
-    deadline = time.monotonic() + EVENT_TIMEOUT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.05)
-
-
 def test_every_save_reloads_the_service_and_a_broken_save_keeps_the_last_good(
     shop: tuple[Path, dict[str, str]], fake_api: FakeApi
 ) -> None:
@@ -159,7 +150,11 @@ def test_every_save_reloads_the_service_and_a_broken_save_keeps_the_last_good(
             assert api.scripts()["greet"]["last_deployed"] == loaded  # not the request's time
             assert api.greet("ada") == {"text": "hello ada"}
             # the scheduler is on, as in serve: the connection's sync has its INITIAL run
-            eventually(lambda: api.records() == {"0": 0, "1": 1, "2": 2}, "the initial run")
+            eventually(
+                lambda: api.records() == {"0": 0, "1": 1, "2": 2},
+                "the initial run",
+                seconds=EVENT_TIMEOUT_S,
+            )
             status = api.client.get(
                 "/sync/status",
                 params={"syncs": "items", "provider_config_key": "fake", "connection_id": "c1"},
@@ -182,7 +177,11 @@ def test_every_save_reloads_the_service_and_a_broken_save_keeps_the_last_good(
             trigger = {"syncs": ["items"], "provider_config_key": "fake", "connection_id": "c1"}
             answer = api.client.post("/sync/trigger", json=trigger)
             assert answer.status_code == 200, answer.text
-            eventually(lambda: api.records() == {"0": 0, "1": 10, "2": 20}, "a run of the new code")
+            eventually(
+                lambda: api.records() == {"0": 0, "1": 10, "2": 20},
+                "a run of the new code",
+                seconds=EVENT_TIMEOUT_S,
+            )
             assert len(fake_api.requests_to("/items")) == 2
 
             # a broken save: the error shows, the service keeps the last good version
@@ -259,6 +258,33 @@ def test_a_taken_port_and_serving_options_with_no_serve_exit_2(
     done = invoke(env, project, "dev", "--no-serve", "--port", "4000")
     assert done.exit_code == 2, done.output
     assert "--port is where the service listens: not with --no-serve" in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_without_port_it_listens_where_nango_toml_server_says_as_serve_does(
+    shop: tuple[Path, dict[str, str]],
+) -> None:
+    project, env = shop
+    port = free_port()
+    toml = project / "nango.toml"
+    toml.write_text(toml.read_text() + f'\n[server]\nhost = "localhost"\nport = {port}\n')
+    with DevProcess(project, "--json", env={**env, "NANGO_SECRET_KEY": SECRET}) as dev:
+        dev.started(runs=False, serves=True)
+        assert dev.url == f"http://localhost:{port}"
+        assert httpx.get(dev.url + "/health").json() == {"result": "ok"}
+        assert dev.interrupt() == 0
+
+    # the option (or its variable) still wins over nango.toml
+    other = free_port()
+    with DevProcess(project, "--json", env={**env, "NANGO_SCRIPTS_DEV_PORT": str(other)}) as dev:
+        dev.started(runs=False, serves=True)
+        assert dev.url == f"http://localhost:{other}"
+        assert dev.interrupt() == 0
 
 
 EXTRA = """

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from nango_scripts.engine._dev import DevSession, RunOutcome
+from nango_scripts.engine._dev import DevSession, RunWithRecords
 from nango_scripts.runtime import RunResult
 
 NANGO_TOML = '[integrations.shop]\nbase_url = "http://127.0.0.1:9"\nauth = "none"\n'
@@ -81,7 +81,7 @@ def test_a_broken_nango_toml_is_an_error_too(project: Path) -> None:
     assert [s.name for s in outcome.scripts] == ["orders"]
 
 
-def _outcome(success: bool, **records: list[dict[str, Any]]) -> RunOutcome:
+def _outcome(success: bool, **records: list[dict[str, Any]]) -> RunWithRecords:
     result = RunResult(
         script="orders",
         integration_id="shop",
@@ -91,7 +91,7 @@ def _outcome(success: bool, **records: list[dict[str, Any]]) -> RunOutcome:
         started_at=datetime.now(UTC),
         duration_s=0.01,
     )
-    return RunOutcome(
+    return RunWithRecords(
         result, {m: {"saved": r, "updated": [], "deleted": []} for m, r in records.items()}
     )
 
@@ -106,7 +106,7 @@ async def test_runs_are_compared_with_the_last_successful_one(project: Path) -> 
         ]
     )
 
-    async def runner() -> RunOutcome:
+    async def runner() -> RunWithRecords:
         return next(outcomes)
 
     session = DevSession(project, script="orders", runner=runner)

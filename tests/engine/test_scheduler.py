@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from fakeapi import FakeApi, Received
+from support.waiting import TIMEOUT_S, eventually_async
 
 from nango_scripts.dsl import Project, load_project
 from nango_scripts.engine import (
     RETRY_INTERRUPTED_S,
-    RunFinished,
+    FinishedSyncRun,
     Scheduler,
     interrupted_retry_delay,
 )
@@ -63,9 +64,14 @@ async def manual(nango: NangoSync) -> None:
 
 @dataclass
 class Clock:
+    """The scheduler's clock: the test moves ``now``; ``reads`` counts the scheduler's looks
+    at it (each tick begins with one)."""
+
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    reads: int = 0
 
     def __call__(self) -> datetime:
+        self.reads += 1
         return self.now
 
 
@@ -75,7 +81,7 @@ class Harness:
     clock: Clock
     records: SqlRecordStore
     schedules: ScheduleStore
-    finished: list[RunFinished]
+    finished: list[FinishedSyncRun]
     api: FakeApi
     scheduler_for: Callable[[ScheduleStore], Scheduler]
     """Another scheduler of the same project, clock and stores but ``schedules``."""
@@ -83,17 +89,18 @@ class Harness:
     def key(self, sync: str = "items", connection: str = "c1") -> ScheduleKey:
         return ScheduleKey("dev", "fake", connection, sync)
 
-    async def runs(self, count: int) -> list[RunFinished]:
-        await eventually(lambda: len(self.finished) >= count)
+    async def runs(self, count: int) -> list[FinishedSyncRun]:
+        await eventually_async(lambda: len(self.finished) >= count, f"{count} finished runs")
         return self.finished
 
-
-async def eventually(condition: Callable[[], bool], seconds: float = 20) -> None:
-    """Poll: the state watched here (another thread's requests, the scheduler's tasks)
-    has no event to await."""
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    async def settled(self, scheduler: Scheduler | None = None) -> None:
+        """Return once the scheduler has looked at the clock twice more (so a whole tick saw
+        the state the test set, and launched whatever was due by it) and what it launched
+        has finished: "nothing ran" is then the scheduler's answer, not a matter of time."""
+        looked = self.clock.reads
+        await eventually_async(lambda: self.clock.reads >= looked + 2, "a scheduler tick")
+        async with asyncio.timeout(TIMEOUT_S):
+            await (scheduler or self.scheduler).wait_idle()
 
 
 @pytest.fixture
@@ -115,9 +122,9 @@ async def harness(tmp_path: Path, fake_api: FakeApi) -> AsyncIterator[Harness]:
     connections.create("fake", "c1", {})
     records = SqlRecordStore.open(settings.database_url)
     schedules = ScheduleStore.open(settings.database_url)
-    finished: list[RunFinished] = []
+    finished: list[FinishedSyncRun] = []
 
-    async def on_finished(outcome: RunFinished) -> None:
+    async def on_finished(outcome: FinishedSyncRun) -> None:
         finished.append(outcome)
 
     clock = Clock()
@@ -152,7 +159,7 @@ async def test_first_run_is_initial_and_later_runs_are_incremental(harness: Harn
     assert "since" not in harness.api.requests_to("/items")[0].query
 
     # nothing more until the frequency has passed
-    await asyncio.sleep(0.3)
+    await harness.settled()
     assert len(harness.finished) == 1
     harness.api.route("/items", lambda r: (200, {}, [{"id": "b", "n": 20}]))
     harness.clock.now += timedelta(hours=1, seconds=1)
@@ -175,7 +182,7 @@ async def test_a_sync_without_auto_start_waits_for_start(harness: Harness) -> No
     await harness.runs(1)  # items
     schedule = harness.schedules.get(harness.key("manual"))
     assert schedule is not None and schedule.status == "PAUSED"
-    await asyncio.sleep(0.2)
+    await harness.settled()
     assert [f.key.sync_name for f in harness.finished] == ["items"]
     await harness.scheduler.resume(harness.key("manual"))
     assert (await harness.runs(2))[1].key.sync_name == "manual"
@@ -185,7 +192,7 @@ async def test_pause_stops_the_schedule_and_trigger_still_runs(harness: Harness)
     await harness.runs(1)
     await harness.scheduler.pause(harness.key())
     harness.clock.now += timedelta(hours=5)
-    await asyncio.sleep(0.3)
+    await harness.settled()
     assert len(harness.finished) == 1
     await harness.scheduler.trigger(harness.key())
     await harness.runs(2)
@@ -205,12 +212,12 @@ async def test_triggers_during_a_run_queue_exactly_one_follow_up(harness: Harnes
 
     harness.api.route("/items", slow)
     await harness.scheduler.trigger(harness.key())
-    await eventually(lambda: bool(calls))
+    await eventually_async(lambda: bool(calls), "the triggered run's request")
     for _ in range(3):
         await harness.scheduler.trigger(harness.key())
     gate.set()
     await harness.runs(3)
-    await asyncio.sleep(0.3)
+    await harness.settled()
     assert len(harness.finished) == 3  # the first, the triggered one, one follow-up
     assert len(calls) == 2
 
@@ -218,12 +225,12 @@ async def test_triggers_during_a_run_queue_exactly_one_follow_up(harness: Harnes
 async def test_trigger_with_reset_and_empty_cache(harness: Harness) -> None:
     await harness.runs(1)
     scope = RecordScope("dev", "fake", "c1")
-    await harness.records.save_checkpoint(scope, "items", {"page": 3})
+    harness.records.save_checkpoint(scope, "items", {"page": 3})
     await harness.scheduler.trigger(harness.key(), reset=True, empty_cache=True)
     run = (await harness.runs(2))[1]
     assert run.run_type == "INITIAL"  # reset forgot last_sync_date
     assert run.result is not None and run.result.models["Item"].added == 2  # cache emptied
-    assert await harness.records.get_checkpoint(scope, "items") is None
+    assert harness.records.get_checkpoint(scope, "items") is None
 
 
 async def test_timeout_and_cancel_are_recorded(harness: Harness) -> None:
@@ -241,8 +248,9 @@ async def test_timeout_and_cancel_are_recorded(harness: Harness) -> None:
     gate.clear()
     harness.scheduler.run_timeout_s = 60
     await harness.scheduler.trigger(harness.key())
-    await eventually(lambda: harness.scheduler.is_running(harness.key()))
-    await asyncio.sleep(0.1)
+    # cancelled in the middle of its request (the third to /items), once its run is recorded
+    await eventually_async(lambda: len(harness.api.requests_to("/items")) == 3, "the run's request")
+    assert harness.scheduler.is_running(harness.key())
     assert await harness.scheduler.cancel(harness.key(), reason="cancelled by a test")
     gate.set()
     latest = harness.schedules.latest_run(harness.key())
@@ -257,8 +265,8 @@ async def test_a_run_cut_off_by_a_restart_is_failed_and_retried_within_the_delay
     await harness.scheduler.stop()
     scope = RecordScope("dev", "fake", "c1")
     # as a process killed in the middle of a run leaves it (its next run an hour on)
-    orphan = await harness.records.start_run(scope, "items", run_type="INCREMENTAL")
-    other_environment = await harness.records.start_run(
+    orphan = harness.records.start_run(scope, "items", run_type="INCREMENTAL")
+    other_environment = harness.records.start_run(
         RecordScope("prod", "fake", "c1"), "items", run_type="INCREMENTAL"
     )
     restarted = harness.scheduler_for(harness.schedules)
@@ -275,7 +283,7 @@ async def test_a_run_cut_off_by_a_restart_is_failed_and_retried_within_the_delay
         schedule = harness.schedules.get(harness.key())
         assert schedule is not None
         assert schedule.next_run_at == harness.clock.now + timedelta(seconds=RETRY_INTERRUPTED_S)
-        await asyncio.sleep(0.3)
+        await harness.settled(restarted)
         assert len(harness.finished) == 1  # not before the delay
         harness.clock.now += timedelta(seconds=RETRY_INTERRUPTED_S)
         retried = (await harness.runs(2))[1]
@@ -292,7 +300,7 @@ async def test_runs_cut_off_in_a_row_are_retried_less_and_less_often(
     scope = RecordScope("dev", "fake", "c1")
     waits: list[float] = []
     for _ in range(4):
-        await harness.records.start_run(scope, "items", run_type="INCREMENTAL")
+        harness.records.start_run(scope, "items", run_type="INCREMENTAL")
         harness.clock.now += timedelta(seconds=1)
         retry_at = harness.clock.now + timedelta(hours=1)
 
@@ -314,7 +322,7 @@ async def test_a_paused_sync_cut_off_by_a_restart_stays_paused(harness: Harness)
     await harness.runs(1)
     await harness.scheduler.pause(harness.key())
     await harness.scheduler.stop()
-    await harness.records.start_run(RecordScope("dev", "fake", "c1"), "items")
+    harness.records.start_run(RecordScope("dev", "fake", "c1"), "items")
     assert harness.schedules.mark_interrupted_runs("dev", lambda n: harness.clock.now) == [
         harness.key()
     ]
@@ -329,7 +337,9 @@ async def test_a_run_cancelled_by_a_stop_is_due_at_once_on_the_next_start(
     gate = threading.Event()
     harness.api.route("/items", lambda r: (gate.wait(10), (200, {}, []))[1])
     harness.clock.now += timedelta(hours=1, seconds=1)
-    await eventually(lambda: len(harness.api.requests_to("/items")) == 2)  # in the middle
+    await eventually_async(  # in the middle
+        lambda: len(harness.api.requests_to("/items")) == 2, "the second run's request"
+    )
     await harness.scheduler.stop()
     gate.set()
     latest = harness.schedules.latest_run(harness.key())
@@ -341,10 +351,10 @@ async def test_a_run_cancelled_by_a_stop_is_due_at_once_on_the_next_start(
 async def test_removing_a_connection_forgets_its_schedules_and_records(harness: Harness) -> None:
     await harness.runs(1)
     scope = RecordScope("dev", "fake", "c1")
-    assert (await harness.records.count_records(scope, "Item"))["live"] == 2
+    assert (harness.records.count_records(scope, "Item"))["live"] == 2
     await harness.scheduler.remove_connection("fake", "c1")
     assert harness.schedules.list("dev", "fake", "c1") == []
-    assert (await harness.records.count_records(scope, "Item"))["live"] == 0
+    assert (harness.records.count_records(scope, "Item"))["live"] == 0
 
 
 async def test_a_sync_switched_off_runs_for_no_connection_until_switched_on(

@@ -202,7 +202,7 @@ def test_new_validates_the_integration_id(project: Path) -> None:
 def test_new_outside_a_project_is_bad_usage(tmp_path: Path) -> None:
     done = invoke("new", "sync", "tickets", "--integration", "github", cwd=tmp_path)
     assert done.exit_code == 2
-    assert "has no nango.toml" in done.stderr
+    assert "no nango-scripts project here: no nango.toml in" in done.stderr
     assert not (tmp_path / "github").exists()
 
 

@@ -1,33 +1,18 @@
-"""What the browser tests of this folder share: Debian's Chromium driven by Playwright
-(never a downloaded browser; without it the tests skip naming the command that installs
-it) and a polling wait."""
+"""What the browser tests share: Debian's Chromium driven by Playwright (never a
+downloaded browser; without it the tests skip naming the command that installs it)."""
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-__all__ = ["CHROMIUM", "chromium", "until"]
+__all__ = ["CHROMIUM", "chromium"]
 
 CHROMIUM = "/usr/bin/chromium"
 INSTALL = "apt-get install -y chromium (Debian's Chromium; the tests never download a browser)"
-
-T = TypeVar("T")
-
-
-def until(condition: Callable[[], T | None], what: str, seconds: float = 15) -> T:
-    """Poll ``condition`` until it gives something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

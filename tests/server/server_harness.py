@@ -13,13 +13,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fakeapi import FakeApi, Received
+from support.waiting import eventually_async
 
 from nango_scripts.engine import Service
 from nango_scripts.server import create_app
@@ -133,15 +134,11 @@ class Harness:
             runs = self.service.schedules.runs(self.key(connection=connection))
             return len(runs) > before and runs[0].finished_at is not None
 
-        await eventually(finished)
+        # the scheduler's runs have no event to await; the store is read off the loop
+        await eventually_async(
+            lambda: asyncio.to_thread(finished), f"a finished run of {connection}"
+        )
         await self.service.scheduler.wait_idle()
-
-
-async def eventually(condition: Callable[[], bool], seconds: float = 10) -> None:
-    """Poll: the scheduler's runs and the fake API's threads have no event to await."""
-    async with asyncio.timeout(seconds):
-        while not await asyncio.to_thread(condition):  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 def make_project(tmp_path: Path, api: FakeApi) -> dict[str, str]:

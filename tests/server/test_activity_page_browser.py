@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import until
 from fakeapi import FakeApi, Received
 from server_harness import SECRET, free_port, make_project, serve, stop, wait_healthy
+from support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -183,7 +183,7 @@ def test_the_activity_page_in_chromium(served: Served, chromium: Any) -> None:
 
     # -- filters: state, then integration too, then integration alone ---------------------
     page.goto("/")
-    until(lambda: len(served.finished()) >= 5, "the five first runs")
+    eventually(lambda: len(served.finished()) >= 5, "the five first runs")
     page.reload()
     everything = row_ids(page)
     page.get_by_label("State").select_option("failed")
@@ -217,14 +217,14 @@ def test_the_activity_page_in_chromium(served: Served, chromium: Any) -> None:
     assert [(s["status"], s["nextScheduledSyncAt"]) for s in status] == [("STOPPED", None)] * 2
 
     served.connect("fake", "c3")  # both syncs are due at once for it: only users runs
-    until(lambda: served.finished(script="users", connection="c3"), "users for c3")
+    eventually(lambda: served.finished(script="users", connection="c3"), "users for c3")
     assert served.operations(script="items", connection="c3") == []
     page.reload()
     expect(items.locator("tr[data-connection='c3'] td.next-run")).to_have_text("disabled")
 
     switch.click()  # on again: its runs resume, c3's first one at once
     expect(switch).to_have_attribute("aria-checked", "true")
-    until(lambda: served.finished(script="items", connection="c3"), "items for c3")
+    eventually(lambda: served.finished(script="items", connection="c3"), "items for c3")
 
     # -- the Trigger button: the run appears in an open list, without a reload ------------
     listing = context.new_page()
@@ -265,7 +265,7 @@ def test_a_link_from_another_site_opens_the_operation_but_its_posts_carry_no_ses
     arrives without the session cookie and changes nothing."""
     from playwright.sync_api import expect
 
-    run = until(lambda: served.finished(connection="c1"), "a run of c1")[0]
+    run = eventually(lambda: served.finished(connection="c1"), "a run of c1")[0]
     context = chromium.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     target = f"{served.url}/activity/{run['id']}"

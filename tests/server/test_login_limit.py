@@ -154,9 +154,8 @@ def test_serve_limits_each_client_of_its_own(tmp_path: Path, fake_api: FakeApi) 
     try:
         wait_healthy(url, process, log)
         with httpx.Client(base_url=url, timeout=10) as client:
-            started = time.monotonic()
             statuses = [client.get("/records", headers=WRONG).status_code for _ in range(300)]
-            assert time.monotonic() - started < REFILL_S * 20, "too slow to show the limit"
+            assert 429 in statuses[: BURST + 21], f"no limit after the burst: {statuses}"
             assert statuses.count(401) <= BURST + 20, statuses  # a few refilled meanwhile
             assert statuses[-1] == 429
             limited = client.get("/connections", headers=RIGHT)

@@ -132,7 +132,7 @@ async def test_import_overrides_an_existing_connection(harness: Harness) -> None
 @pytest.mark.parametrize(
     ("change", "status", "code", "words"),
     [
-        ({"provider_config_key": "nope"}, 404, "not_found", "nope"),
+        ({"provider_config_key": "nope"}, 400, "unknown_provider_config", "'nope'"),
         ({"credentials": {"type": "API_KEY"}}, 400, "invalid_body", "apiKey"),
         ({"credentials": {"type": "MAGIC"}}, 400, "invalid_body", "type"),
         ({"credentials": "k"}, 400, "invalid_body", "credentials"),
@@ -160,10 +160,10 @@ async def test_bad_imports(
 async def test_delete_stops_syncs_and_removes_records_and_schedules(harness: Harness) -> None:
     await harness.run_items()
     scope = RecordScope("dev", "fake", "c1")
-    assert (await harness.service.records.count_records(scope, "Item"))["live"] == 5
+    assert (harness.service.records.count_records(scope, "Item"))["live"] == 5
     answer = await harness.client.delete("/connections/c1", params={"provider_config_key": "fake"})
     assert (answer.status_code, answer.json()) == (200, {"success": True})
-    assert (await harness.service.records.count_records(scope, "Item"))["live"] == 0
+    assert (harness.service.records.count_records(scope, "Item"))["live"] == 0
     assert harness.service.schedules.get(harness.key()) is None
     assert harness.service.connections.summaries() == []
     again = await harness.client.delete("/connections/c1", params={"provider_config_key": "fake"})

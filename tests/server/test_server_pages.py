@@ -4,12 +4,14 @@ toggle and trigger, and the line between the page and the API."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from server_harness import SECRET, Harness, anonymous, eventually
+from server_harness import SECRET, Harness, anonymous
+from support.waiting import eventually_async
 
 from nango_scripts.server._session import COOKIE_NAME, PageSessions
 
@@ -204,8 +206,11 @@ async def test_the_trigger_button_runs_the_sync(
         data={"integration": "fake", "sync": "items", "connection": "c1", "csrf": csrf},
     )
     assert answer.status_code == 303 and "count=1" in answer.headers["location"]
-    await eventually(
-        lambda: bool(harness.service.schedules.latest_run(harness.key(), finished=True))
+    await eventually_async(
+        lambda: asyncio.to_thread(
+            lambda: harness.service.schedules.latest_run(harness.key(), finished=True)
+        ),
+        "the triggered run to finish",
     )
     await harness.service.scheduler.wait_idle()
     view = await browser.get("/scripts-view")

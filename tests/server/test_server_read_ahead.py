@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel
 from server_harness import Harness
 
-from nango_scripts.server._read_ahead import PageQuery, ReadAhead, RenderedPage
-from nango_scripts.store import RecordScope
+from nango_scripts.server._read_ahead import ReadAhead, RenderedPage
+from nango_scripts.store import RecordQuery, RecordScope
 
 pytestmark = pytest.mark.anyio
 
@@ -41,12 +41,14 @@ async def page(harness: Harness, cursor: str | None, limit: int = 3) -> dict[str
 
 
 async def expected(harness: Harness, cursor: str | None, limit: int = 3) -> dict[str, Any]:
-    fresh = await harness.service.records.list_records(SCOPE, "Note", limit=limit, cursor=cursor)
+    fresh = harness.service.records.list_records(
+        RecordQuery(SCOPE, "Note", limit=limit, cursor=cursor)
+    )
     return {"records": fresh.records, "next_cursor": fresh.next_cursor}
 
 
 async def save(harness: Harness, *notes: Note) -> None:
-    await harness.service.records.save_records(SCOPE, "Note", list(notes))
+    harness.service.records.save_records(SCOPE, "Note", list(notes))
 
 
 async def test_pages_read_ahead_are_the_pages(harness: Harness) -> None:
@@ -81,7 +83,7 @@ async def test_a_prune_after_the_read_ahead_is_seen(harness: Harness) -> None:
     await save(harness, *(Note(id=str(i), text="data") for i in range(6)))
     first = await page(harness, None)
     await read_ahead(harness).wait_idle()
-    everything = await harness.service.records.list_records(SCOPE, "Note", limit=10)
+    everything = harness.service.records.list_records(RecordQuery(SCOPE, "Note", limit=10))
     until = everything.records[4]["_nango_metadata"]["cursor"]
     pruned = await harness.client.patch(
         "/records/prune", json={"model": "Note", "until_cursor": until}, headers=CONN
@@ -95,8 +97,8 @@ async def test_a_prune_after_the_read_ahead_is_seen(harness: Harness) -> None:
 # -- ReadAhead on its own --------------------------------------------------------------------
 
 
-def query(cursor: str) -> PageQuery:
-    return PageQuery(SCOPE, "Note", None, 3, cursor, None, None)
+def query(cursor: str) -> RecordQuery:
+    return RecordQuery(SCOPE, "Note", limit=3, cursor=cursor)
 
 
 def rendered(version: int = 7) -> RenderedPage:
@@ -150,7 +152,7 @@ async def test_reads_under_way_pages_kept_and_age_are_bounded() -> None:
 
 async def test_forget_drops_the_pages_of_one_model() -> None:
     ahead = ReadAhead()
-    other = PageQuery(SCOPE, "Other", None, 3, "a", None, None)
+    other = RecordQuery(SCOPE, "Other", limit=3, cursor="a")
     ahead.start(query("a"), rendered)
     ahead.start(other, rendered)
     await ahead.wait_idle()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 from server_harness import Harness
 
-from nango_scripts.store import RecordScope
+from nango_scripts.store import RecordQuery, RecordScope
 
 pytestmark = pytest.mark.anyio
 
@@ -140,9 +140,9 @@ async def test_pages_are_the_stores_records_exactly(harness: Harness) -> None:
         Note(id=f"n{i}", text=f'Grüße 東京 🎉 "{i}"\n', nested={"a": [i, {"b": None}]})
         for i in range(7)
     ]
-    await store.save_records(scope, "Note", notes)
-    await store.save_records(scope, "Note", [Note(id="n2", text="changed ✓")])
-    await store.delete_records(scope, "Note", ["n4"])
+    store.save_records(scope, "Note", notes)
+    store.save_records(scope, "Note", [Note(id="n2", text="changed ✓")])
+    store.delete_records(scope, "Note", ["n4"])
     cursor = None
     pages = 0
     while True:
@@ -150,7 +150,7 @@ async def test_pages_are_the_stores_records_exactly(harness: Harness) -> None:
         answer = await harness.client.get("/records", params=params, headers=CONN)
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"] == "application/json"
-        expected = await store.list_records(scope, "Note", limit=3, cursor=cursor)
+        expected = store.list_records(RecordQuery(scope, "Note", limit=3, cursor=cursor))
         assert answer.json() == {"records": expected.records, "next_cursor": expected.next_cursor}
         pages += 1
         cursor = expected.next_cursor
@@ -159,7 +159,7 @@ async def test_pages_are_the_stores_records_exactly(harness: Harness) -> None:
     assert pages == 3
     actions = {
         r["id"]: r["_nango_metadata"]["last_action"]
-        for r in (await store.list_records(scope, "Note", limit=10)).records
+        for r in (store.list_records(RecordQuery(scope, "Note", limit=10))).records
     }
     assert (actions["n0"], actions["n2"], actions["n4"]) == ("ADDED", "UPDATED", "DELETED")
 
@@ -168,8 +168,8 @@ async def test_a_model_no_sync_declares_is_readable_while_it_has_records(
     harness: Harness,
 ) -> None:
     scope = RecordScope("dev", "fake", "c1")
-    await harness.service.records.save_records(scope, "Gone", [Note(id="1", text="kept")])
-    await harness.service.records.delete_records(scope, "Gone", ["1"])
+    harness.service.records.save_records(scope, "Gone", [Note(id="1", text="kept")])
+    harness.service.records.delete_records(scope, "Gone", ["1"])
     answer = await harness.client.get("/records", params={"model": "Gone"}, headers=CONN)
     assert answer.status_code == 200, answer.text
     assert [r["id"] for r in answer.json()["records"]] == ["1"]

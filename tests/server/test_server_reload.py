@@ -140,7 +140,8 @@ async def test_connections_follow_the_integrations_of_a_reload(harness: Harness)
         )
 
     refused = await create("newone", {"type": "API_KEY", "apiKey": "k-new"})
-    assert refused.status_code == 404, refused.text  # not in the settings yet
+    assert refused.status_code == 400, refused.text  # not in the settings yet
+    assert refused.json()["error"]["code"] == "unknown_provider_config"
     env = {"NANGO_INTEGRATION_FAKE_BASE_URL": harness.api.url}
     await harness.service.reload(
         load_project(project_dir), settings=load_settings(project_dir, env)

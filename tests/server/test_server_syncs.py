@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from server_harness import Harness, eventually
+from server_harness import Harness
+from support.waiting import eventually_async
 
 from nango_scripts.store import RecordScope
 
@@ -56,7 +58,8 @@ async def test_start_and_pause(harness: Harness) -> None:
         last = harness.service.schedules.latest_run(harness.key(), finished=True)
         return last is not None
 
-    await eventually(ran)  # a started schedule that never ran is due at once
+    # a started schedule that never ran is due at once
+    await eventually_async(lambda: asyncio.to_thread(ran), "the started schedule's first run")
     await harness.service.scheduler.wait_idle()
     schedule = harness.service.schedules.get(harness.key())
     assert schedule is not None and schedule.status == "STARTED"
@@ -73,7 +76,7 @@ async def test_start_and_pause(harness: Harness) -> None:
 async def test_trigger_reset_and_empty_cache(harness: Harness) -> None:
     await harness.run_items()
     scope = RecordScope("dev", "fake", "c1")
-    assert await harness.service.records.get_last_sync_date(scope, "items") is not None
+    assert harness.service.records.get_last_sync_date(scope, "items") is not None
     answer = await harness.client.post(
         "/sync/trigger",
         json={
@@ -89,7 +92,7 @@ async def test_trigger_reset_and_empty_cache(harness: Harness) -> None:
         runs = harness.service.schedules.runs(harness.key())
         return len(runs) == 2 and runs[0].finished_at is not None
 
-    await eventually(ran_twice)
+    await eventually_async(lambda: asyncio.to_thread(ran_twice), "the triggered run to finish")
     latest = harness.service.schedules.runs(harness.key())[0]
     assert latest.run_type == "INITIAL"  # reset: last_sync_date forgotten
     assert latest.result is not None and latest.result["Item"]["added"] == 5  # cache emptied
@@ -222,8 +225,11 @@ async def test_a_disabled_sync_is_stopped_refuses_triggers_and_says_so(harness: 
     assert (await harness.client.post("/sync/start", json=start)).status_code == 200
     [started] = await status(harness, connection_id="c1")
     assert started["nextScheduledSyncAt"] is not None
-    await eventually(
-        lambda: bool(harness.service.schedules.latest_run(harness.key(), finished=True))
+    await eventually_async(
+        lambda: asyncio.to_thread(
+            lambda: harness.service.schedules.latest_run(harness.key(), finished=True)
+        ),
+        "the started schedule's first run",
     )
     await harness.service.scheduler.wait_idle()
     await harness.service.scheduler.set_enabled("fake", "items", False)

@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import until
 from server_harness import SECRET, free_port, serve, stop, wait_healthy
+from support.waiting import eventually
 
 from nango_scripts.store import ScheduleKey, ScheduleStore
 
@@ -183,7 +183,7 @@ def test_a_template_switched_on_and_off_in_chromium(served: Served, chromium: An
     expect(sync.locator("tr[data-connection]")).to_have_count(2)
 
     for connection_id in CONNECTIONS:
-        until(
+        eventually(
             lambda c=connection_id: served.operations(connection=c, state="success"),
             f"the run of repositories for {connection_id}",
         )
@@ -197,7 +197,9 @@ def test_a_template_switched_on_and_off_in_chromium(served: Served, chromium: An
 
     # The control for the check below: a schedule come due runs while the template is on.
     served.make_due("c1")
-    until(lambda: len(served.operations(connection="c1", state="success")) == 2, "a second run")
+    eventually(
+        lambda: len(served.operations(connection="c1", state="success")) == 2, "a second run"
+    )
 
     # -- off: the sync leaves, is refused, and does not run when due; records stay ------------
     switch.click()

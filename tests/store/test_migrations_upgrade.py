@@ -11,6 +11,7 @@ from nango_scripts.store import (
     MIGRATIONS,
     ActivityStore,
     ConnectionStore,
+    RecordQuery,
     RecordScope,
     SqlRecordStore,
     migrate,
@@ -49,9 +50,9 @@ async def test_an_old_database_is_upgraded_and_keeps_its_connections(
     _make_old_database(records_url, settings)
 
     with SqlRecordStore.open(records_url) as store:
-        result = await store.save_records(SCOPE, "Charge", [Charge(id="ch_1", amount=5)])
+        result = store.save_records(SCOPE, "Charge", [Charge(id="ch_1", amount=5)])
         assert result.added == ["ch_1"]
-        page = await store.list_records(SCOPE, "Charge")
+        page = store.list_records(RecordQuery(SCOPE, "Charge"))
         assert [(r["id"], r["amount"]) for r in page.records] == [("ch_1", 5)]
         assert page.records[0]["_nango_metadata"]["last_action"] == "ADDED"
 
@@ -69,7 +70,7 @@ async def test_an_old_database_is_upgraded_and_keeps_its_connections(
 async def test_opening_again_applies_nothing(records_url: str, settings: Settings) -> None:
     _make_old_database(records_url, settings)
     with SqlRecordStore.open(records_url) as store:
-        await store.save_records(SCOPE, "Charge", [Charge(id="ch_1", amount=5)])
+        store.save_records(SCOPE, "Charge", [Charge(id="ch_1", amount=5)])
     db = open_database(records_url, migrations=())
     try:
         applied = _migrations(db)
@@ -78,7 +79,7 @@ async def test_opening_again_applies_nothing(records_url: str, settings: Setting
 
     with SqlRecordStore.open(records_url) as store:
         # The records (and their cursor key) are the same store's.
-        page = await store.list_records(SCOPE, "Charge")
+        page = store.list_records(RecordQuery(SCOPE, "Charge"))
         assert [r["id"] for r in page.records] == ["ch_1"]
     db = open_database(records_url, migrations=())
     try:
@@ -91,9 +92,7 @@ async def test_opening_again_applies_nothing(records_url: str, settings: Setting
 
 async def test_a_new_database_gets_every_step_at_once(records_url: str) -> None:
     with SqlRecordStore.open(records_url) as store:
-        assert (await store.save_records(SCOPE, "Charge", [Charge(id="x", amount=1)])).added == [
-            "x"
-        ]
+        assert (store.save_records(SCOPE, "Charge", [Charge(id="x", amount=1)])).added == ["x"]
     db = open_database(records_url, migrations=())
     try:
         assert [v for v, _, _ in _migrations(db)] == [m.version for m in MIGRATIONS]

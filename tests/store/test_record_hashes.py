@@ -39,7 +39,7 @@ def test_a_new_database_hashes_with_xxh3_seeded_with_its_own_secret(
     records_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     with SqlRecordStore.open(records_url) as store:
-        store.save_records_sync(SCOPE, "Issue", issues("a", "b"))
+        store.save_records(SCOPE, "Issue", issues("a", "b"))
     meta, rows = stored(records_url)
     assert meta["hash"] == "xxh3-128-keyed"
     seed = int(meta["hash_key"], 16)
@@ -50,7 +50,7 @@ def test_a_new_database_hashes_with_xxh3_seeded_with_its_own_secret(
     assert rows[0][1] != xxhash.xxh3_128_digest(rows[0][2].encode())
     other = f"sqlite:///{tmp_path_factory.mktemp('other')}/records.db"
     with SqlRecordStore.open(other) as store:
-        store.save_records_sync(SCOPE, "Issue", issues("a", "b"))
+        store.save_records(SCOPE, "Issue", issues("a", "b"))
     other_meta, other_rows = stored(other)
     assert other_meta["hash_key"] != meta["hash_key"]
     assert other_rows[0][1] != rows[0][1]
@@ -58,7 +58,7 @@ def test_a_new_database_hashes_with_xxh3_seeded_with_its_own_secret(
 
 def test_a_database_made_with_sha256_keeps_it(records_url: str) -> None:
     with SqlRecordStore.open(records_url) as store:
-        store.save_records_sync(SCOPE, "Issue", issues("a", "b", "c"))
+        store.save_records(SCOPE, "Issue", issues("a", "b", "c"))
     # Make it what an earlier version left: SHA-256 hashes and no hash name.
     db = open_database(records_url, migrations=())
     try:
@@ -71,10 +71,10 @@ def test_a_database_made_with_sha256_keeps_it(records_url: str) -> None:
 
     for path in ("lookup", "upsert"):
         with SqlRecordStore.open(records_url, write_path=path) as store:
-            same = store.save_records_sync(SCOPE, "Issue", issues("a", "b", "c"))
+            same = store.save_records(SCOPE, "Issue", issues("a", "b", "c"))
             assert (same.added, same.updated, sorted(same.unchanged)) == ([], [], ["0", "1", "2"])
     with SqlRecordStore.open(records_url) as store:
-        changed = store.save_records_sync(SCOPE, "Issue", issues("a", "B", "c"))
+        changed = store.save_records(SCOPE, "Issue", issues("a", "B", "c"))
         assert (changed.updated, sorted(changed.unchanged)) == (["1"], ["0", "2"])
     meta, rows = stored(records_url)
     assert meta["hash"] == "sha256-128"

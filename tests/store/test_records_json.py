@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from nango_scripts.errors import RecordQueryError
-from nango_scripts.store import JsonRecordPage, RecordPage, RecordScope, SqlRecordStore
+from nango_scripts.store import JsonRecordPage, RecordPage, RecordQuery, RecordScope, SqlRecordStore
 from nango_scripts.store._record_json import record_json
 
 pytestmark = pytest.mark.anyio
@@ -51,21 +51,19 @@ def parsed(page: JsonRecordPage) -> list[dict[str, Any]]:
 
 def fill(store: SqlRecordStore) -> None:
     """Records ADDED, UPDATED (twice), DELETED and pruned; unicode, escapes, nesting."""
-    store.save_records_sync(SCOPE, "Doc", [Doc(id="to-prune", title="dropped later")])
-    pruned = store.list_records_sync(SCOPE, "Doc").records
-    store.prune_records_sync(SCOPE, "Doc", until_cursor=pruned[0]["_nango_metadata"]["cursor"])
-    store.save_records_sync(SCOPE, "Doc", [d for d in docs() if d.id != "to-prune"])
-    store.save_records_sync(
-        SCOPE, "Doc", [Doc(id="to-update", title="v2 ✓", extra={"a": {"b": [1]}})]
-    )
-    store.delete_records_sync(SCOPE, "Doc", ["to-delete"])
-    store.save_records_sync(SCOPE, "Doc", [Doc(id="plain", title="plain, updated")])
+    store.save_records(SCOPE, "Doc", [Doc(id="to-prune", title="dropped later")])
+    pruned = store.list_records(RecordQuery(SCOPE, "Doc")).records
+    store.prune_records(SCOPE, "Doc", until_cursor=pruned[0]["_nango_metadata"]["cursor"])
+    store.save_records(SCOPE, "Doc", [d for d in docs() if d.id != "to-prune"])
+    store.save_records(SCOPE, "Doc", [Doc(id="to-update", title="v2 ✓", extra={"a": {"b": [1]}})])
+    store.delete_records(SCOPE, "Doc", ["to-delete"])
+    store.save_records(SCOPE, "Doc", [Doc(id="plain", title="plain, updated")])
 
 
 def both(store: SqlRecordStore, **query: Any) -> tuple[RecordPage, JsonRecordPage]:
     return (
-        store.list_records_sync(SCOPE, "Doc", **query),
-        store.list_records_json_sync(SCOPE, "Doc", **query),
+        store.list_records(RecordQuery(SCOPE, "Doc", **query)),
+        store.list_records_json(RecordQuery(SCOPE, "Doc", **query)),
     )
 
 
@@ -88,7 +86,7 @@ def test_every_page_is_the_same_as_list_records(backend: SqlRecordStore) -> None
     assert sorted(seen) == sorted(d.id for d in docs())
     actions = {
         r["id"]: r["_nango_metadata"]["last_action"]
-        for r in backend.list_records_sync(SCOPE, "Doc", limit=100).records
+        for r in backend.list_records(RecordQuery(SCOPE, "Doc", limit=100)).records
     }
     assert actions["to-delete"] == "DELETED"
     assert actions["to-update"] == "UPDATED"
@@ -98,7 +96,9 @@ def test_every_page_is_the_same_as_list_records(backend: SqlRecordStore) -> None
 
 def test_the_records_keep_their_content_and_metadata(backend: SqlRecordStore) -> None:
     fill(backend)
-    records = {r["id"]: r for r in parsed(backend.list_records_json_sync(SCOPE, "Doc", limit=100))}
+    records = {
+        r["id"]: r for r in parsed(backend.list_records_json(RecordQuery(SCOPE, "Doc", limit=100)))
+    }
     assert records["ümlaut-ß"]["title"] == "Grüße, 東京, emoji 🎉"
     nested = records["nested"]
     assert nested["title"] == 'quotes " and \\ backslash\nnew line\ttab \u2028 \x00'
@@ -140,7 +140,7 @@ def test_filters_ids_and_dates_select_the_same_records(
 
 
 def test_an_unknown_scope_is_an_empty_page(backend: SqlRecordStore) -> None:
-    ready = backend.list_records_json_sync(RecordScope("prod", "github", "other"), "Doc")
+    ready = backend.list_records_json(RecordQuery(RecordScope("prod", "github", "other"), "Doc"))
     assert ready == JsonRecordPage([], None)
 
 
@@ -153,19 +153,19 @@ def test_bad_queries_are_the_same_errors(backend: SqlRecordStore) -> None:
         ({"ids": [str(i) for i in range(101)]}, "at most 100"),
     ):
         with pytest.raises(RecordQueryError, match=words):
-            backend.list_records_json_sync(SCOPE, "Doc", **query)
+            backend.list_records_json(RecordQuery(SCOPE, "Doc", **query))
 
 
 async def test_the_async_read_and_has_records(backend: SqlRecordStore) -> None:
-    assert not await backend.has_records(SCOPE, "Doc")
+    assert not backend.has_records(SCOPE, "Doc")
     fill(backend)
-    page = await backend.list_records(SCOPE, "Doc", limit=100)
-    ready = await backend.list_records_json(SCOPE, "Doc", limit=100)
+    page = backend.list_records(RecordQuery(SCOPE, "Doc", limit=100))
+    ready = backend.list_records_json(RecordQuery(SCOPE, "Doc", limit=100))
     assert parsed(ready) == page.records
-    assert await backend.has_records(SCOPE, "Doc")
-    backend.delete_records_sync(SCOPE, "Doc", [d.id for d in docs()])
-    assert await backend.has_records(SCOPE, "Doc")  # deleted records are still records
-    assert not await backend.has_records(SCOPE, "Other")
+    assert backend.has_records(SCOPE, "Doc")
+    backend.delete_records(SCOPE, "Doc", [d.id for d in docs()])
+    assert backend.has_records(SCOPE, "Doc")  # deleted records are still records
+    assert not backend.has_records(SCOPE, "Other")
 
 
 # -- the splice, without a database --------------------------------------------------------
@@ -204,18 +204,20 @@ def test_record_json_is_the_data_with_the_metadata_last(data: str, deleted_at: s
 
 
 def test_latest_change_moves_with_every_change_but_a_prune(backend: SqlRecordStore) -> None:
-    assert backend.latest_change_sync(SCOPE, "Doc") == 0
-    backend.save_records_sync(SCOPE, "Doc", [Doc(id="a"), Doc(id="b")])
-    marks = [backend.latest_change_sync(SCOPE, "Doc")]
-    backend.save_records_sync(SCOPE, "Doc", [Doc(id="a")])  # unchanged
-    assert backend.latest_change_sync(SCOPE, "Doc") == marks[-1]
-    backend.update_records_sync(SCOPE, "Doc", [{"id": "a", "title": "t"}])
-    marks.append(backend.latest_change_sync(SCOPE, "Doc"))
-    backend.delete_records_sync(SCOPE, "Doc", ["b"])
-    marks.append(backend.latest_change_sync(SCOPE, "Doc"))
+    assert backend.latest_change(SCOPE, "Doc") == 0
+    backend.save_records(SCOPE, "Doc", [Doc(id="a"), Doc(id="b")])
+    marks = [backend.latest_change(SCOPE, "Doc")]
+    backend.save_records(SCOPE, "Doc", [Doc(id="a")])  # unchanged
+    assert backend.latest_change(SCOPE, "Doc") == marks[-1]
+    backend.update_records(SCOPE, "Doc", [{"id": "a", "title": "t"}])
+    marks.append(backend.latest_change(SCOPE, "Doc"))
+    backend.delete_records(SCOPE, "Doc", ["b"])
+    marks.append(backend.latest_change(SCOPE, "Doc"))
     assert marks == sorted(set(marks))  # each change moved it on
-    cursor = backend.list_records_sync(SCOPE, "Doc").records[-1]["_nango_metadata"]["cursor"]
-    backend.prune_records_sync(SCOPE, "Doc", until_cursor=cursor)
-    assert backend.latest_change_sync(SCOPE, "Doc") == marks[-1]
-    backend.clear_records_sync(SCOPE, ["Doc"])
-    assert backend.latest_change_sync(SCOPE, "Doc") == 0
+    cursor = backend.list_records(RecordQuery(SCOPE, "Doc")).records[-1]["_nango_metadata"][
+        "cursor"
+    ]
+    backend.prune_records(SCOPE, "Doc", until_cursor=cursor)
+    assert backend.latest_change(SCOPE, "Doc") == marks[-1]
+    backend.clear_records(SCOPE, ["Doc"])
+    assert backend.latest_change(SCOPE, "Doc") == 0

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-from nango_scripts.store import RecordScope, SqlRecordStore
+from nango_scripts.store import RecordQuery, RecordScope, SqlRecordStore
 
 IDS = ["a", "b", "c", "d", "e", "f"]
 
@@ -103,7 +103,9 @@ class Reader:
 
     def page(self, step: int, limit: int) -> bool:
         """Read one page; True when the reader is at the end."""
-        page = self.store.list_records_sync(self.scope, "Item", limit=limit, cursor=self.cursor)
+        page = self.store.list_records(
+            RecordQuery(self.scope, "Item", limit=limit, cursor=self.cursor)
+        )
         for record in page.records:
             self.latest[record["id"]] = record
             self.read_at.setdefault(record["id"], []).append(step)
@@ -120,19 +122,19 @@ def run_interleaving(store: SqlRecordStore, ops: list[tuple[Any, ...]]) -> None:
     for step, (kind, arg) in enumerate(ops):
         if kind == "save":
             batch = [Item(id=rid, **data) for rid, data in arg]
-            store.save_records_sync(scope, "Item", batch)
+            store.save_records(scope, "Item", batch)
             last_wins = {item.id: item for item in batch}
             for rid, item in last_wins.items():
                 model.save(step, rid, item.model_dump(mode="json"))
         elif kind == "update":
-            store.update_records_sync(scope, "Item", [{"id": rid, **patch} for rid, patch in arg])
+            store.update_records(scope, "Item", [{"id": rid, **patch} for rid, patch in arg])
             grouped: dict[str, list[Mapping[str, Any]]] = {}
             for rid, patch in arg:
                 grouped.setdefault(rid, []).append({"id": rid, **patch})
             for rid, rid_patches in grouped.items():
                 model.update(step, rid, rid_patches)
         elif kind == "delete":
-            store.delete_records_sync(scope, "Item", arg)
+            store.delete_records(scope, "Item", arg)
             for rid in arg:
                 model.delete(step, rid)
         else:
@@ -148,7 +150,7 @@ def run_interleaving(store: SqlRecordStore, ops: list[tuple[Any, ...]]) -> None:
     final: dict[str, dict[str, Any]] = {}
     cursor = None
     while True:
-        page = store.list_records_sync(scope, "Item", limit=10_000, cursor=cursor)
+        page = store.list_records(RecordQuery(scope, "Item", limit=10_000, cursor=cursor))
         final.update((r["id"], r) for r in page.records)
         if page.next_cursor is None:
             break

@@ -19,7 +19,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webhooks"))
 
 from imitation import Imitation, load_fixture
-from serve_process import CONSOLE_SCRIPT, start_serve, stop_serve, until
+from serve_process import CONSOLE_SCRIPT, start_serve, stop_serve
+from support.waiting import eventually
 from webhook_receiver import Receiver
 
 PACK = Path(__file__).resolve().parents[2] / "templates"
@@ -132,16 +133,16 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
 
             expected = {str(r["id"]) for p in _pages(github) for r in p}
             for connection in CONNECTIONS:
-                until(
+                eventually(
                     lambda c=connection: {r["id"] for r in api.records(c)} == expected,
                     f"the records of {connection}",
-                    timeout_s=30,
+                    seconds=30,
                 )
-            until(lambda: len(api.runs()) >= 2, "two runs in /logs")
+            eventually(lambda: len(api.runs()) >= 2, "two runs in /logs")
             runs = api.runs()
             assert {r["connection_id"] for r in runs} == set(CONNECTIONS)
             assert all(r["state"] == "success" for r in runs)
-            until(lambda: len(receiver.deliveries) >= 2, "a webhook per run")
+            eventually(lambda: len(receiver.deliveries) >= 2, "a webhook per run")
             payloads = [d.json() for d in receiver.deliveries]
             assert {p["connectionId"] for p in payloads} == set(CONNECTIONS)
             assert {(p["syncName"], p["model"], p["success"]) for p in payloads} == {
@@ -195,13 +196,13 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
                 json={"syncs": ["repositories"], "provider_config_key": "github"},
             )
             assert triggered.status_code in (200, 201), triggered.text
-            until(lambda: len(api.runs()) >= 4, "the triggered runs after a restart")
+            eventually(lambda: len(api.runs()) >= 4, "the triggered runs after a restart")
 
             disabled = api.call(
                 "POST", "/integrations/github/templates/disable", json={"names": ["repositories"]}
             )
             assert disabled.status_code == 200, disabled.text
-            until(lambda: all(op["state"] != "running" for op in api.runs()), "runs to end")
+            eventually(lambda: all(op["state"] != "running" for op in api.runs()), "runs to end")
             runs_before = len(api.runs())
             refused = api.call(
                 "POST",
@@ -237,14 +238,14 @@ def test_a_template_enabled_through_the_api_syncs_every_connection(
                 github_syncs = [i["syncs"] for i in config if i["providerConfigKey"] == "github"]
                 return any(s["name"] == "repositories" for syncs in github_syncs for s in syncs)
 
-            until(served, "serve to pick up templates enable", timeout_s=10)
+            eventually(served, "serve to pick up templates enable", seconds=10)
             triggered = api.call(
                 "POST",
                 "/sync/trigger",
                 json={"syncs": ["repositories"], "provider_config_key": "github"},
             )
             assert triggered.status_code in (200, 201), triggered.text
-            until(lambda: len(api.runs()) >= runs_before + 2, "runs after templates enable")
+            eventually(lambda: len(api.runs()) >= runs_before + 2, "runs after templates enable")
         finally:
             stop_serve(process)
 

@@ -147,7 +147,7 @@ def test_outside_a_project_the_plugin_does_nothing(tmp_path: Path) -> None:
 def test_nango_scripts_test_outside_a_project_is_bad_usage(tmp_path: Path) -> None:
     done = nango_test(tmp_path)
     assert done.returncode == 2
-    assert "has no nango.toml" in done.stderr
+    assert "no nango-scripts project here: no nango.toml in" in done.stderr
 
 
 def test_a_project_without_recordings_says_how_to_get_a_test(tmp_path: Path) -> None:

@@ -1,29 +1,20 @@
 """`nango-scripts serve` as a subprocess for the webhook tests: start it, wait until it
-answers /health, stop it; and a polling wait."""
+answers /health, stop it."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from support.waiting import eventually
 from webhook_receiver import free_port
 
-__all__ = ["CONSOLE_SCRIPT", "start_serve", "stop_serve", "until"]
+__all__ = ["CONSOLE_SCRIPT", "start_serve", "stop_serve"]
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
-
-
-def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def start_serve(
@@ -52,7 +43,7 @@ def start_serve(
             return False
 
     try:
-        until(healthy, "serve to start", timeout_s)
+        eventually(healthy, "serve to start", seconds=timeout_s)
     except BaseException:
         stop_serve(process)  # not left running when it never became healthy
         raise

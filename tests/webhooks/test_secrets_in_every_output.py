@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 from fakeapi import FakeApi, Received, Reply
-from serve_process import start_serve, stop_serve, until
+from serve_process import start_serve, stop_serve
+from support.waiting import eventually
 from webhook_receiver import Receiver, free_port
 
 from nango_scripts.settings import load_settings
@@ -183,7 +184,7 @@ def test_no_planted_secret_in_any_output_of_serve(tmp_path: Path, fake_api: Fake
                 )
 
             operations: list[dict[str, Any]] = []
-            until(all_recorded, "both runs and their webhooks to be recorded", 30)
+            eventually(all_recorded, "both runs and their webhooks to be recorded", seconds=30)
             details = [api.get(f"/logs/{o['id']}").text for o in operations]
             statuses = [
                 api.get(

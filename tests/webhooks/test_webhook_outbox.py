@@ -132,12 +132,12 @@ def test_finish_run_writes_the_webhooks_in_its_transaction(
         raise RuntimeError("plan failed")
 
     with SqlRecordStore.open(database_url) as records:
-        run_id = records.start_run_sync(scope, "issues", track_deletes=["Issue"])
+        run_id = records.start_run(scope, "issues", track_deletes=["Issue"])
         with pytest.raises(RuntimeError, match="plan failed"):
-            records.finish_run_sync(run_id, success=True, webhooks=broken)
+            records.finish_run(run_id, success=True, webhooks=broken)
         with WebhookOutbox.open(database_url) as outbox:
             assert outbox.items() == []  # all or nothing: the run is not finished either
-        records.finish_run_sync(run_id, success=True, webhooks=plan)
+        records.finish_run(run_id, success=True, webhooks=plan)
     assert seen == [{"Issue": 0}]
     # another process (a restart) finds them
     with WebhookOutbox.open(database_url) as outbox:

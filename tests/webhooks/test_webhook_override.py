@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from serve_process import start_serve, stop_serve, until
+from serve_process import start_serve, stop_serve
+from support.waiting import eventually
 from webhook_receiver import Receiver
 
 from nango_scripts.settings import load_settings
@@ -98,7 +99,7 @@ class Serve:
             json={"syncs": ["ticker"], "provider_config_key": "fake", "connection_id": "c1"},
         )
         assert answer.status_code == 200, answer.text
-        until(lambda: len(self.outbox()) > len(before), "the run's webhooks")
+        eventually(lambda: len(self.outbox()) > len(before), "the run's webhooks")
         return [row for row in self.outbox() if row.id not in before]
 
 
@@ -152,7 +153,7 @@ def test_the_override_replaces_the_environments_urls_until_removed(
             environment_receiver.url("/primary"),
             environment_receiver.url("/secondary"),
         ]
-        until(lambda: {r.status for r in serve.outbox()} == {"delivered"}, "all delivered")
+        eventually(lambda: {r.status for r in serve.outbox()} == {"delivered"}, "all delivered")
         assert len(mine.all()) == 1  # nothing more went to the removed override
     assert paths(environment_receiver) == ["/primary", "/primary", "/secondary", "/secondary"]
 

@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from nango_scripts._iso_time import iso_millis
 from nango_scripts.engine import SyncOutcome, plan_sync_webhooks, retry_delay, sync_webhook_payloads
-from nango_scripts.engine._webhooks import (
-    encode_body,
-    iso_millis,
-    retry_schedule,
-    target_urls,
-    webhook_headers,
-)
+from nango_scripts.engine._webhook_payloads import encode_body, target_urls, webhook_headers
+from nango_scripts.engine._webhook_retry import retry_schedule
 from nango_scripts.errors import ConfigError
 from nango_scripts.settings import WebhookSettings, load_settings
 

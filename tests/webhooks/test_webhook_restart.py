@@ -11,7 +11,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from serve_process import CONSOLE_SCRIPT, start_serve, until
+from serve_process import CONSOLE_SCRIPT, start_serve
+from support.waiting import eventually
 from webhook_receiver import Receiver, free_port
 
 from nango_scripts.settings import load_settings
@@ -93,8 +94,8 @@ def test_a_receiver_down_across_run_and_a_killed_serve_gets_every_delivery(
     assert [r.attempts for r in outbox_rows(env)] == [1, 1]
     # serve runs the sync (auto_start) and retries, still into the void, then dies
     first, _ = start_serve(env, log)
-    until(lambda: len(outbox_rows(env)) == 3, "the scheduled run's webhook")
-    until(lambda: min(r.attempts for r in outbox_rows(env)) >= 3, "a few retries")
+    eventually(lambda: len(outbox_rows(env)) == 3, "the scheduled run's webhook")
+    eventually(lambda: min(r.attempts for r in outbox_rows(env)) >= 3, "a few retries")
     kill(first)
     assert {r.status for r in outbox_rows(env)} == {"pending"}
     # the receiver comes back; so does serve: everything arrives
@@ -102,7 +103,9 @@ def test_a_receiver_down_across_run_and_a_killed_serve_gets_every_delivery(
         second, _ = start_serve(env, log)
         try:
             receiver.wait_for(3, timeout_s=20)
-            until(lambda: {r.status for r in outbox_rows(env)} == {"delivered"}, "all delivered")
+            eventually(
+                lambda: {r.status for r in outbox_rows(env)} == {"delivered"}, "all delivered"
+            )
         finally:
             kill(second)
     rows = outbox_rows(env)
@@ -118,7 +121,7 @@ def test_serve_killed_in_the_middle_of_a_post_sends_it_again(tmp_path: Path) -> 
     hanging = Receiver(hook_port, delay_s=5).start()
     try:
         first, _ = start_serve(env, log)
-        until(lambda: len(hanging.arrivals) == 1, "the POST to arrive")
+        eventually(lambda: len(hanging.arrivals) == 1, "the POST to arrive")
         kill(first)  # the POST is in flight: no answer was recorded
     finally:
         hanging.stop()
@@ -129,7 +132,7 @@ def test_serve_killed_in_the_middle_of_a_post_sends_it_again(tmp_path: Path) -> 
         try:
             # due again when the claim's lease ends (timeout + a margin)
             receiver.wait_for(1, timeout_s=30)
-            until(lambda: outbox_rows(env)[0].status == "delivered", "delivered")
+            eventually(lambda: outbox_rows(env)[0].status == "delivered", "delivered")
         finally:
             kill(second)
     [post] = receiver.accepted()

@@ -15,7 +15,7 @@ from webhook_receiver import Delivery, Receiver
 
 from nango_scripts.client import verify_webhook_signature
 from nango_scripts.engine import WebhookDelivery
-from nango_scripts.engine._webhooks import encode_body
+from nango_scripts.engine._webhook_payloads import encode_body
 from nango_scripts.settings import WebhookSettings
 from nango_scripts.store import OutboxEntry, WebhookOutbox
 

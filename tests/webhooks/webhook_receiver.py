@@ -8,7 +8,6 @@ It can listen on a port chosen in advance, so a test can start it after the serv
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+from support.waiting import eventually, eventually_async
 
 __all__ = ["Delivery", "Receiver", "free_port"]
 
@@ -69,6 +70,10 @@ class Receiver:
         """Answered POSTs, in the order they were answered."""
         self.arrivals: list[float] = []
         """Arrival times of every POST, answered or not yet."""
+        self.at_once = 0
+        """POSTs arrived and not yet answered."""
+        self.most_at_once = 0
+        """The most POSTs there were at once, arrived and not yet answered."""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -84,33 +89,43 @@ class Receiver:
         with self._lock:
             return list(self.deliveries)
 
+    def _count(self, accepted: bool) -> int:
+        return len(self.accepted() if accepted else self.all())
+
+    def _awaited(self, count: int, accepted: bool) -> Callable[[], str]:
+        kind = "accepted deliveries" if accepted else "deliveries"
+        return lambda: f"{count} {kind}, got {self._count(accepted)}"
+
     def wait_for(self, count: int, timeout_s: float = 10.0, *, accepted: bool = True) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.accepted() if accepted else self.all()) < count:
-            if time.monotonic() > deadline:
-                got = len(self.accepted() if accepted else self.all())
-                raise AssertionError(f"expected {count} deliveries, got {got}")
-            time.sleep(0.01)
+        eventually(
+            lambda: self._count(accepted) >= count,
+            self._awaited(count, accepted),
+            seconds=timeout_s,
+            interval=0.01,
+        )
 
     async def until(self, count: int, timeout_s: float = 10.0, *, accepted: bool = True) -> None:
         """:meth:`wait_for` for async tests: the event loop goes on meanwhile."""
-        deadline = time.monotonic() + timeout_s
-        while len(self.accepted() if accepted else self.all()) < count:
-            if time.monotonic() > deadline:
-                got = len(self.accepted() if accepted else self.all())
-                raise AssertionError(f"expected {count} deliveries, got {got}")
-            await asyncio.sleep(0.005)
+        await eventually_async(
+            lambda: self._count(accepted) >= count,
+            self._awaited(count, accepted),
+            seconds=timeout_s,
+            interval=0.005,
+        )
 
     async def until_arrived(self, count: int, timeout_s: float = 10.0) -> None:
         """Wait until ``count`` POSTs arrived, answered or not."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def arrived() -> int:
             with self._lock:
-                if len(self.arrivals) >= count:
-                    return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} POSTs to arrive")
-            await asyncio.sleep(0.005)
+                return len(self.arrivals)
+
+        await eventually_async(
+            lambda: arrived() >= count,
+            lambda: f"{count} POSTs to arrive, got {arrived()}",
+            seconds=timeout_s,
+            interval=0.005,
+        )
 
     def start(self) -> Receiver:
         receiver = self
@@ -126,6 +141,8 @@ class Receiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
                     receiver.arrivals.append(arrived)
+                    receiver.at_once += 1
+                    receiver.most_at_once = max(receiver.most_at_once, receiver.at_once)
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 if receiver.decide is not None:  # outside the lock: it may sleep
@@ -135,6 +152,9 @@ class Receiver:
                         status = receiver.answers.pop(0) if receiver.answers else receiver.default
                 with receiver._lock:
                     receiver.deliveries.append(Delivery(arrived, self.path, headers, body, status))
+                    # before the answer: the sender can send its next POST only after it
+                    receiver.at_once -= 1
+
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")

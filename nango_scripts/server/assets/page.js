@@ -5,6 +5,11 @@
   "use strict";
   var INTERVAL_MS = 1500;
 
+  // As the pages write every time (server/_page_render.py: moment): 2024-05-01 18:06:45 UTC.
+  function moment(date) {
+    return date.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
   function live(section) {
     var url = section.getAttribute("data-poll");
     var status = document.getElementById(section.getAttribute("data-status") || "");
@@ -41,7 +46,7 @@
               stopped = true;
               say("Finished.");
             } else {
-              say("Live: updated at " + new Date().toLocaleTimeString());
+              say("Live: updated at " + moment(new Date()));
             }
           });
         })

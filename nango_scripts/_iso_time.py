@@ -1,7 +1,8 @@
 """Moments as Nango writes them: ISO 8601 in UTC with milliseconds and ``Z``.
 
-Standard library only, below every layer: the API, the webhooks, the CLI's JSON and the
-client all write dates with :func:`iso_millis`.
+Standard library only, below every layer: the API, the webhooks and the CLI's JSON write
+dates with :func:`iso_millis`. The client (standalone, see the import-linter contract)
+keeps a two-line copy of its own.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 # tests/fakeapi.py: a real HTTP server on 127.0.0.1 (the ``fake_api`` fixture)
-pytest_plugins = ["fakeapi"]
+pytest_plugins = ["support.fakeapi"]
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def iso(moment: str | datetime) -> str:
             " datetime does not say which moment it is."
         )
     # Not nango_scripts._iso_time's iso_millis: the client loads nothing of the package
-    # but itself (see tests/client/test_client_api.py).
+    # but itself (see tests/client/test_api.py).
     utc = moment.astimezone(UTC).isoformat(timespec="milliseconds")
     return utc.replace("+00:00", "Z")
 

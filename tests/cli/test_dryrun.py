@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_project import API_KEY, CONSOLE_SCRIPT, invoke, make_project, serve_items
-from fakeapi import FakeApi
+from support.cli_project import API_KEY, CONSOLE_SCRIPT, invoke, make_project, serve_items
+from support.fakeapi import FakeApi
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_project import API_KEY, invoke, make_project, serve_items
-from fakeapi import FakeApi, Received
+from support.cli_project import API_KEY, invoke, make_project, serve_items
+from support.fakeapi import FakeApi, Received
 
 from nango_scripts.settings import load_settings
 from nango_scripts.store import RecordQuery, RecordScope, SqlRecordStore

@@ -164,8 +164,8 @@ def test_index_writes_what_list_reads(tmp_path: Path) -> None:
 
 
 def test_run_stores_a_templates_records_like_a_project_sync(tmp_path: Path) -> None:
-    sys.path.insert(0, str(PACK.parent / "tests" / "templates"))
-    from imitation import Imitation, load_fixture
+    sys.path.insert(0, str(PACK.parent / "tests"))
+    from support.imitation import Imitation, load_fixture
 
     fixture = load_fixture(PACK / "github/tests/fixtures/repositories.json")
     with Imitation(fixture) as github:

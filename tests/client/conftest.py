@@ -3,18 +3,13 @@ SQLite database (tests/server's harness), reached through httpx's ASGI transport
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import anyio.from_thread
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-
-import server_harness
-from server_harness import SECRET, Harness
+from support import server_harness
+from support.server_harness import SECRET, Harness
 
 from nango_scripts.client import AsyncNango, Nango
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi, Received
+from support.fakeapi import FakeApi, Received
 from support.waiting import TIMEOUT_S, eventually_async
 
 from nango_scripts.dsl import Project, load_project

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi
+from support.fakeapi import FakeApi
 
 from nango_scripts.providers import ProviderConfig
 

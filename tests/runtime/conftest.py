@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi
+from support.fakeapi import FakeApi
 
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.store import Connection

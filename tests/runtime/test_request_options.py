@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, Unpack, get_args, get_origin, get_type_hints
 
 import pytest
-from fakeapi import FakeApi
 from pydantic import BaseModel
+from support.fakeapi import FakeApi
 
 from nango_scripts import BlockingNangoSync, NangoSync, sync
 from nango_scripts.http import ApiClient

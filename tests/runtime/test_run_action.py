@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi
 from pydantic import BaseModel
+from support.fakeapi import FakeApi
 
 from nango_scripts import ActionError, BlockingNangoAction, NangoAction, action
 from nango_scripts.providers import ProviderConfig

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi
 from pydantic import BaseModel
+from support.fakeapi import FakeApi
 
 from nango_scripts import BlockingNangoSync, Cursor, NangoSync, sync
 from nango_scripts.providers import ProviderConfig

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from fakeapi import FakeApi
 from pydantic import BaseModel, Field
+from support.fakeapi import FakeApi
 
 from nango_scripts import BlockingNangoSync, NangoSync, sync
 from nango_scripts.providers import ProviderConfig

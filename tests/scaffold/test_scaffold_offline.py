@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fake_github import SHIPPED, TOKEN, record
+from support.fake_github import SHIPPED, TOKEN, record
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "nango-scripts"
 

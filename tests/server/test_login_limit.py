@@ -13,8 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakeapi import FakeApi
-from server_harness import SECRET, Harness, free_port, make_project, serve, stop, wait_healthy
+from support.fakeapi import FakeApi
+from support.server_harness import (
+    SECRET,
+    Harness,
+    free_port,
+    make_project,
+    serve,
+    stop,
+    wait_healthy,
+)
 
 from nango_scripts.server._login_limit import BURST, REFILL_S, LoginLimiter, client_key
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from server_harness import SECRET, Harness, anonymous
+from support.server_harness import SECRET, Harness, anonymous
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from server_harness import Harness
+from support.server_harness import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imitation import Fixture, Imitation, load_fixture
+from support.imitation import Fixture, Imitation, load_fixture
 
 from nango_scripts.providers import resolve_integration
 from nango_scripts.testing import integration_section, integration_table

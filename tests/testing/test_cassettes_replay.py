@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fakeapi import FakeApi
-from recorded_project import ITEMS, SECRETS, invoke, make_project, offline_env
+from support.fakeapi import FakeApi
+from support.recorded_project import ITEMS, SECRETS, invoke, make_project, offline_env
 
 from nango_scripts.testing import CassetteError, cassette_path, run_script_from_cassette
 

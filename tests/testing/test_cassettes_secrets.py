@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from fakeapi import FakeApi, Received, Reply
-from recorded_project import (
+from support.fakeapi import FakeApi, Received, Reply
+from support.recorded_project import (
     CONNECTIONS,
     SECRETS,
     invoke,

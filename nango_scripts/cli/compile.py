@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from nango_scripts.cli._common import project_folder
+from nango_scripts.cli._printing import plural
 from nango_scripts.dsl import Project, ScriptSpec
 from nango_scripts.errors import NangoScriptsError
 from nango_scripts.settings import load_settings
@@ -74,14 +75,14 @@ def _print_table(project: Project) -> None:
         click.echo()
     integrations = {spec.integration for spec in project.scripts}
     click.echo(
-        f"{_plural(len(project.scripts), 'script')} in {_plural(len(integrations), 'integration')}"
+        f"{plural(len(project.scripts), 'script')} in {plural(len(integrations), 'integration')}"
     )
 
 
 def _print_errors(errors: list[NangoScriptsError]) -> None:
     if not errors:
         return
-    click.echo(f"\nError: {_plural(len(errors), 'problem')} found:", err=True)
+    click.echo(f"\nError: {plural(len(errors), 'problem')} found:", err=True)
     for number, error in enumerate(errors, start=1):
         prefix = f"{number}. "
         text = str(error).replace("\n", "\n" + " " * len(prefix))
@@ -134,7 +135,3 @@ def _describe(spec: ScriptSpec, project_dir: Path) -> dict[str, Any]:
         "input": spec.input.__name__ if spec.input else None,
         "output": spec.output.__name__ if spec.output else None,
     }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -28,16 +28,17 @@ is on ``sys.path`` through the rootdir conftest), but that conftest must not als
 from __future__ import annotations
 
 import json
-import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
+
+from support.http_server import ServedInThread
 
 __all__ = ["FakeApi", "Handler", "Received", "Reply", "fake_api", "json_reply"]
 
@@ -103,8 +104,7 @@ class FakeApi:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Received] = []
         self.errors: list[BaseException] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ServedInThread | None = None
 
     # -- routes and inspection -------------------------------------------------------------
 
@@ -118,9 +118,9 @@ class FakeApi:
     @property
     def url(self) -> str:
         """``http://127.0.0.1:<port>``, without a trailing slash."""
-        if self._server is None:
+        if self._served is None:
             raise RuntimeError("FakeApi is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._served.origin
 
     def url_for(self, path: str) -> str:
         return self.url + path
@@ -175,23 +175,13 @@ class FakeApi:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._served = ServedInThread(_Handler, poll_interval=0.05)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
 
     def __enter__(self) -> FakeApi:
         return self.start()

@@ -18,13 +18,14 @@ next-page links). A request that matches no entry gets a 404 and is kept in
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from support.http_server import ServedInThread
 
 __all__ = ["Fixture", "Imitation", "load_fixture"]
 
@@ -102,13 +103,12 @@ class Imitation:
     base_path: str = ""
     unmatched: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
-    _server: ThreadingHTTPServer | None = None
+    _served: ServedInThread | None = None
 
     @property
     def origin(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._served is not None
+        return self._served.origin
 
     @property
     def base_url(self) -> str:
@@ -126,14 +126,13 @@ class Imitation:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # handler threads are joined on close, as before (not daemon threads)
+        self._served = ServedInThread(Handler, daemon_threads=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        assert self._served is not None
+        self._served.stop()
 
     def unused(self) -> list[str]:
         return [

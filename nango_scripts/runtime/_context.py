@@ -7,11 +7,12 @@ Everything here is async. Plain ``def`` scripts get the blocking twins in
 from __future__ import annotations
 
 import copy
+import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
@@ -22,9 +23,12 @@ from nango_scripts.http import ApiClient, PageOptions, RequestOptions
 from nango_scripts.runtime._awaited import Ledger, must_await
 from nango_scripts.runtime._results import InvalidRecord, LogRecord, ModelCounts
 from nango_scripts.runtime._validation import validate_batch, validate_partial
-from nango_scripts.store import Connection, RecordScope, RecordStore, blocking
+from nango_scripts.runtime._writes import RunWrites
+from nango_scripts.store import BatchResult, Connection, RecordScope, RecordStore, blocking
 
 __all__ = ["NangoAction", "NangoSync", "RunState"]
+
+T = TypeVar("T")
 
 _LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _KEPT_LEVEL = _LEVELS["info"]
@@ -54,6 +58,18 @@ class RunState:
     ledger: Ledger = field(default_factory=Ledger)
     run_id: str | None = None
     """The store's id for this run (``start_run``), when the store tracks runs."""
+    writes: RunWrites | None = None
+    """A sync run's writer: its records, deletes and checkpoints, in order."""
+
+    def check_writes(self) -> None:
+        """Fail the script's call if one of its earlier writes failed."""
+        if self.writes is not None:
+            self.writes.check()
+
+    async def settled(self) -> None:
+        """Everything written so far is committed: what a read or a metadata change waits for."""
+        if self.writes is not None:
+            await self.writes.flush()
 
     def log(self, level: str, message: str, fields: Mapping[str, Any]) -> None:
         if level not in _LEVELS:
@@ -98,6 +114,7 @@ class NangoAction:
         self, method: str, endpoint: str, **options: Unpack[RequestOptions]
     ) -> httpx.Response:
         """A request to the integration's API with the connection's credentials."""
+        self._state.check_writes()
         return await self._state.api.request(method, endpoint, **options)
 
     @must_await
@@ -122,7 +139,10 @@ class NangoAction:
 
     def paginate(self, endpoint: str, **options: Unpack[PageOptions]) -> AsyncIterator[list[Any]]:
         """Pages of items (lists), following the integration's pagination."""
-        return self._state.api.paginate(endpoint, **options)
+        pages = self._state.api.paginate(endpoint, **options)
+        if self._state.writes is None:
+            return pages
+        return _checked_pages(pages, self._state)
 
     # --- connection and metadata --------------------------------------------------------
 
@@ -137,12 +157,14 @@ class NangoAction:
     @must_await
     async def set_metadata(self, metadata: Mapping[str, Any]) -> None:
         self._state.metadata = copy.deepcopy(dict(metadata))
+        await self._state.settled()
         await self._state.save_metadata(self._state.metadata)
 
     @must_await
     async def update_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Merge ``metadata`` into the connection's (top-level keys replace), as Nango does."""
         self._state.metadata = {**self._state.metadata, **copy.deepcopy(dict(metadata))}
+        await self._state.settled()
         await self._state.save_metadata(self._state.metadata)
 
     # --- logging ------------------------------------------------------------------------
@@ -195,27 +217,43 @@ class NangoSync(NangoAction):
                 hint="Without --validate, invalid records are reported and skipped.",
             )
 
+    async def _write(self, call: Callable[[], T], then: Callable[[T], None]) -> None:
+        """``call`` on the run's writer (in order, committed in groups); ``then`` gets its
+        result once committed."""
+        writes = self._state.writes
+        if writes is None:
+            then(await blocking(call))
+        else:
+            await writes.submit(call, then)
+
     @must_await
     async def batch_save(self, records: Sequence[Any], model: type[BaseModel] | str) -> bool:
-        """Validate ``records`` against ``model`` and save the valid ones."""
+        """Validate ``records`` against ``model`` and save the valid ones.
+
+        The save itself is the run's writer's: it returns once the records are queued,
+        and a failed write fails the script's next call (or the run's end)."""
+        self._state.check_writes()
         declared = self._declared(model)
         name = declared.__name__
         valid, invalid = validate_batch(declared, records)
         if invalid:
             self._report_invalid(name, invalid)
         if valid:
-            result = await blocking(
-                self._state.store.save_records,
-                self._state.scope,
-                name,
-                valid,
-                run_id=self._state.run_id,
-            )
             counts = self._state.model_counts(name)
             counts.saved += len(valid)
-            counts.added += len(result.added)
-            counts.updated += len(result.updated)
-            counts.unchanged += len(result.unchanged)
+
+            def saved(result: BatchResult) -> None:
+                counts.added += len(result.added)
+                counts.updated += len(result.updated)
+                counts.unchanged += len(result.unchanged)
+
+            state = self._state
+            await self._write(
+                functools.partial(
+                    state.store.save_records, state.scope, name, valid, run_id=state.run_id
+                ),
+                saved,
+            )
         return not invalid
 
     @must_await
@@ -226,6 +264,7 @@ class NangoSync(NangoAction):
 
         Every key must be a field of ``model`` and every value must fit it.
         """
+        self._state.check_writes()
         declared = self._declared(model)
         name = declared.__name__
         partial: list[dict[str, Any]] = []
@@ -239,11 +278,15 @@ class NangoSync(NangoAction):
         if invalid:
             self._report_invalid(name, invalid)
         if partial:
-            result = await blocking(
-                self._state.store.update_records, self._state.scope, name, partial
+
+            def updated(result: BatchResult) -> None:
+                self._state.model_counts(name).updated += len(result.updated)
+                self._warn_unknown("update", name, result.unknown)
+
+            state = self._state
+            await self._write(
+                functools.partial(state.store.update_records, state.scope, name, partial), updated
             )
-            self._state.model_counts(name).updated += len(result.updated)
-            self._warn_unknown("update", name, result.unknown)
         return not invalid
 
     @must_await
@@ -253,6 +296,7 @@ class NangoSync(NangoAction):
         model: type[BaseModel] | str,
     ) -> bool:
         """Soft-delete records, given as records (with ``id``) or as ids."""
+        self._state.check_writes()
         name = self._model_name(model)
         ids: list[str] = []
         for raw in records:
@@ -266,9 +310,15 @@ class NangoSync(NangoAction):
                 continue
             ids.append(str(rid))
         if ids:
-            result = await blocking(self._state.store.delete_records, self._state.scope, name, ids)
-            self._state.model_counts(name).deleted += len(result.deleted)
-            self._warn_unknown("delete", name, result.unknown)
+
+            def deleted(result: BatchResult) -> None:
+                self._state.model_counts(name).deleted += len(result.deleted)
+                self._warn_unknown("delete", name, result.unknown)
+
+            state = self._state
+            await self._write(
+                functools.partial(state.store.delete_records, state.scope, name, ids), deleted
+            )
         return True
 
     def _warn_unknown(self, what: str, model: str, unknown: list[str]) -> None:
@@ -285,6 +335,7 @@ class NangoSync(NangoAction):
         self, ids: Sequence[str | int], model: type[BaseModel] | str
     ) -> list[dict[str, Any]]:
         name = self._model_name(model)
+        await self._state.settled()
         return await blocking(
             self._state.store.get_records_by_ids, self._state.scope, name, [str(i) for i in ids]
         )
@@ -293,21 +344,48 @@ class NangoSync(NangoAction):
 
     @must_await
     async def get_checkpoint(self) -> dict[str, Any] | None:
+        await self._state.settled()
         return await blocking(self._state.store.get_checkpoint, self._state.scope, self._spec.name)
 
     @must_await
     async def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
-        """Save a flat dict that survives failed runs, so the next run can resume."""
+        """Save a flat dict that survives failed runs, so the next run can resume.
+
+        It is written after the records saved before it and in the same transaction
+        as the last of them: a checkpoint never covers records that were not stored."""
+        self._state.check_writes()
         for key, value in checkpoint.items():
             if not isinstance(value, str | int | float | bool) and value is not None:
                 raise ScriptRunError(
                     f"save_checkpoint: value of {key!r} is a {type(value).__name__}; a checkpoint "
                     "is a flat dict of strings, numbers, booleans and None."
                 )
-        await blocking(
-            self._state.store.save_checkpoint, self._state.scope, self._spec.name, checkpoint
+        state = self._state
+        await self._write(
+            functools.partial(
+                state.store.save_checkpoint, state.scope, self._spec.name, dict(checkpoint)
+            ),
+            _ignore,
         )
 
     @must_await
     async def clear_checkpoint(self) -> None:
-        await blocking(self._state.store.clear_checkpoint, self._state.scope, self._spec.name)
+        self._state.check_writes()
+        state = self._state
+        await self._write(
+            functools.partial(state.store.clear_checkpoint, state.scope, self._spec.name), _ignore
+        )
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+async def _checked_pages(
+    pages: AsyncIterator[list[Any]], state: RunState
+) -> AsyncIterator[list[Any]]:
+    """``pages``, failing at the next page once one of the run's writes has failed."""
+    async for page in pages:
+        state.check_writes()
+        yield page
+    state.check_writes()

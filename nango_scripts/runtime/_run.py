@@ -29,6 +29,7 @@ from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime._blocking import BlockingNangoAction, BlockingNangoSync
 from nango_scripts.runtime._context import NangoAction, NangoSync, RunState
 from nango_scripts.runtime._results import LogRecord, RunError, RunResult
+from nango_scripts.runtime._writes import RunWrites
 from nango_scripts.store import Connection, RecordScope, RecordStore, blocking, json_value_problem
 
 __all__ = ["run_script"]
@@ -189,12 +190,18 @@ async def _run_sync(spec: SyncSpec, state: RunState, last_sync_date: datetime | 
             )
     for model in spec.models:
         state.model_counts(model.__name__)
-    if spec.is_async:
-        returned = await spec.func(nango)
-    else:
-        loop = asyncio.get_running_loop()
-        returned = await blocking(spec.func, BlockingNangoSync(nango, loop))
-        _refuse_awaitable(spec, returned)
+    loop = asyncio.get_running_loop()
+    writes = state.writes = RunWrites(state.store, loop)
+    try:
+        if spec.is_async:
+            returned = await spec.func(nango)
+        else:
+            returned = await blocking(spec.func, BlockingNangoSync(nango, loop))
+            _refuse_awaitable(spec, returned)
+    except BaseException:
+        writes.abandon()  # what is queued is committed; the script's error is the run's
+        raise
+    await writes.close()  # every write committed before the run ends, or its failure
     if returned is not None:
         state.log(
             "warning",

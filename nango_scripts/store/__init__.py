@@ -62,6 +62,7 @@ from nango_scripts.store._records import (
 from nango_scripts.store._schedules import Schedule, ScheduleKey, ScheduleStore, SyncRunRecord
 from nango_scripts.store._sql_records import RecordPage, SqlRecordStore
 from nango_scripts.store._sqlite import MIGRATIONS, Migration, migrate, open_database
+from nango_scripts.store._writer import RecordWriter, Write, WriteGroups
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -99,12 +100,15 @@ __all__ = [
     "RecordQuery",
     "RecordScope",
     "RecordStore",
+    "RecordWriter",
     "Schedule",
     "ScheduleKey",
     "ScheduleStore",
     "SqlRecordStore",
     "SyncRunRecord",
     "WebhookOutbox",
+    "Write",
+    "WriteGroups",
     "blocking",
     "check_stored_json",
     "credentials_aad",

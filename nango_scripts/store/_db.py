@@ -126,8 +126,14 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """``with db.transaction():`` commits on success, rolls back on any error."""
+        """``with db.transaction():`` commits on success, rolls back on any error.
+
+        Inside a transaction already open on this thread (a run's write group), it joins
+        that one: the outer block commits or rolls back everything."""
         with self.lock:
+            if self._depth:
+                yield self
+                return
             self._begin()
             try:
                 yield self

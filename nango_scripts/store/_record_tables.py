@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Literal, TypeVar
 
+from nango_scripts.errors import StoreError
 from nango_scripts.store._canonical import KEYED_HASH, CursorCodec, record_hasher, timestamp
-from nango_scripts.store._db import Database, placeholders
+from nango_scripts.store._db import Database, guarded, placeholders, store_errors
 from nango_scripts.store._records import RecordScope
 
 __all__ = ["RecordTables", "WritePath", "chunks", "scope_key"]
@@ -97,6 +98,21 @@ class RecordTables:
             # A scope created by the rolled-back transaction must not stay cached.
             self._scopes.clear()
             raise
+
+    @guarded
+    def write_group(self) -> AbstractContextManager[None]:
+        """One transaction for every write made inside it, committed at its end: a
+        run's writer (``RecordWriter``) groups its batches so. A failure of the commit
+        is a ``StoreError`` too."""
+        return self._group()
+
+    @contextmanager
+    def _group(self) -> Iterator[None]:
+        try:
+            with self._write():
+                yield
+        except store_errors() as exc:
+            raise StoreError(f"The {self.store_name} database failed: {exc}.") from exc
 
     def _scope_id(
         self, db: Database, scope: RecordScope, model: str, *, create: bool

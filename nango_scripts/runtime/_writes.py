@@ -1,0 +1,110 @@
+"""A sync run's side of its ``RecordWriter``: writes in order, memory bounded, failures surfaced.
+
+``batch_save`` validates on the run's thread and hands the records to the writer, which
+writes and commits them while the script fetches the next page. The script waits only
+when ``max_queued`` writes are already waiting for the writer (so memory stays bounded
+whatever the API's speed), and a read of the store (``get_records_by_ids``,
+``get_checkpoint``) or a metadata change first waits for what was submitted before it.
+
+A write that fails fails the run at the script's next call to the context
+(:meth:`RunWrites.check`), or at its end (:meth:`RunWrites.close`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from nango_scripts.store import RecordWriter, Write
+
+__all__ = ["RunWrites"]
+
+T = TypeVar("T")
+
+MAX_QUEUED = 4
+"""Writes that may wait for the writer before the script waits: a few pages of records."""
+
+
+class RunWrites:
+    def __init__(
+        self,
+        store: object,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        max_queued: int = MAX_QUEUED,
+        group_size: int = 16,
+        group_seconds: float = 0.05,
+    ) -> None:
+        self._writer = RecordWriter(store, group_size=group_size, group_seconds=group_seconds)
+        self._loop = loop
+        self._max_queued = max(1, max_queued)
+        self._queued: deque[Write] = deque()
+        self.waited_s = 0.0
+        """Seconds the script waited because the writer's queue was full."""
+
+    @property
+    def commits(self) -> int:
+        return self._writer.commits
+
+    @property
+    def busy_s(self) -> float:
+        return self._writer.busy_s
+
+    def check(self) -> None:
+        """Raise the writer's failure, if a write failed."""
+        failure = self._writer.failure
+        if failure is not None:
+            raise failure
+
+    async def submit(self, call: Callable[[], T], then: Callable[[T], None] | None = None) -> None:
+        """Queue ``call`` for the writer; ``then(result)`` runs on this loop once committed."""
+        self.check()
+        write = self._writer.submit(call)
+        if then is not None:
+            write.future.add_done_callback(self._deliver(then))
+        queued = self._queued
+        queued.append(write)
+        while queued and queued[0].started.done():
+            queued.popleft()
+        if len(queued) > self._max_queued:
+            oldest = queued.popleft()
+            started = time.perf_counter()
+            await asyncio.wrap_future(oldest.started)
+            self.waited_s += time.perf_counter() - started
+        self.check()
+
+    async def flush(self) -> None:
+        """Wait until everything submitted so far is committed; raise a write's failure."""
+        self.check()
+        await asyncio.wrap_future(self._writer.flush())
+        self._queued.clear()
+
+    async def close(self) -> None:
+        """Commit what is queued and stop the writer's thread; raise a write's failure."""
+        try:
+            await asyncio.wrap_future(self._writer.flush())
+        except BaseException:
+            self._writer.close(timeout=0)
+            raise
+        self._writer.close()
+        self._queued.clear()
+        self.check()
+
+    def abandon(self) -> None:
+        """Stop after committing what is queued, without raising (the run failed already)."""
+        self._writer.close()
+        self._queued.clear()
+
+    def _deliver(self, then: Callable[[T], None]) -> Callable[[Future[Any]], None]:
+        loop = self._loop
+
+        def done(future: Future[Any]) -> None:
+            if future.cancelled() or future.exception() is not None:
+                return
+            loop.call_soon_threadsafe(then, future.result())
+
+        return done

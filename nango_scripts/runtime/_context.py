@@ -248,9 +248,13 @@ class NangoSync(NangoAction):
                 counts.unchanged += len(result.unchanged)
 
             state = self._state
+            # Dump, canonical JSON and hash here: CPU work that would hold the GIL on the
+            # writer's thread, where only SQL (which releases it) is left to run.
+            prepare = getattr(state.store, "prepare_records", None)
+            batch = prepare(valid) if prepare is not None else valid
             await self._write(
                 functools.partial(
-                    state.store.save_records, state.scope, name, valid, run_id=state.run_id
+                    state.store.save_records, state.scope, name, batch, run_id=state.run_id
                 ),
                 saved,
             )

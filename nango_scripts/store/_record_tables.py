@@ -29,6 +29,10 @@ WritePath = Literal["auto", "lookup", "upsert"]
 _CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 
 
+_SEQ_NOW = "SELECT value FROM store_meta WHERE key = 'seq'"
+_SEQ_SET = "UPDATE store_meta SET value = ? WHERE key = 'seq'"
+
+
 def scope_key(scope: RecordScope, model: str) -> str:
     """What a cursor is bound to: a cursor of one scope is refused by another."""
     return json.dumps([scope.environment, scope.integration_id, scope.connection_id, model])
@@ -45,10 +49,18 @@ class RecordTables:
     store_name: ClassVar[str] = "records"
 
     def __init__(
-        self, writer: Database, reader: Database, *, write_path: WritePath = "auto"
+        self,
+        writer: Database,
+        reader: Database,
+        *,
+        write_path: WritePath = "auto",
+        synchronous: str = "FULL",
     ) -> None:
         self._w = writer
         self._write_path = write_path
+        self._synchronous = synchronous
+        self._group_seq: list[int] | None = None
+        """In a write group on SQLite: [the last seq drawn], kept in memory until its commit."""
         self._r = reader
         self._scopes: dict[tuple[RecordScope, str], int] = {}
         self._expect_new: dict[int, bool] = {}  # scope id -> its last save was mostly new
@@ -103,16 +115,41 @@ class RecordTables:
     def write_group(self) -> AbstractContextManager[None]:
         """One transaction for every write made inside it, committed at its end: a
         run's writer (``RecordWriter``) groups its batches so. A failure of the commit
-        is a ``StoreError`` too."""
+        is a ``StoreError`` too.
+
+        A group commits without waiting for the disk (SQLite ``synchronous=NORMAL``,
+        PostgreSQL ``synchronous_commit=off``): a crash of the machine may roll back
+        the last groups, whole and in order, records and checkpoints together, never
+        corrupt anything. The end of a run (``finish_run``) commits durably, and with it
+        every group before it. On SQLite, sequence numbers are drawn in memory for the
+        group's life (it holds the database's write lock) and stored once at its end."""
         return self._group()
 
     @contextmanager
     def _group(self) -> Iterator[None]:
-        try:
-            with self._write():
+        db = self._w
+        with db.lock:
+            if db.in_transaction:  # inside another group: join it
                 yield
-        except store_errors() as exc:
-            raise StoreError(f"The {self.store_name} database failed: {exc}.") from exc
+                return
+            try:
+                if db.dialect == "sqlite":
+                    db.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    with self._write():
+                        if db.dialect == "postgres":
+                            db.execute("SET LOCAL synchronous_commit = off")
+                        else:
+                            self._group_seq = [int(db.one(_SEQ_NOW)[0])]
+                        yield
+                        if self._group_seq is not None:
+                            db.execute(_SEQ_SET, (str(self._group_seq[0]),))
+                finally:
+                    self._group_seq = None
+                    if db.dialect == "sqlite":
+                        db.execute(f"PRAGMA synchronous = {self._synchronous}")
+            except store_errors() as exc:
+                raise StoreError(f"The {self.store_name} database failed: {exc}.") from exc
 
     def _scope_id(
         self, db: Database, scope: RecordScope, model: str, *, create: bool
@@ -158,6 +195,9 @@ class RecordTables:
                 "SELECT nextval('record_seq') FROM generate_series(1, ?)", (count,)
             )
             return [int(r[0]) for r in rows]
+        if self._group_seq is not None:
+            last = self._group_seq[0] = self._group_seq[0] + count
+            return list(range(last - count + 1, last + 1))
         row = self._w.one(
             "UPDATE store_meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'seq'"
             " RETURNING value",

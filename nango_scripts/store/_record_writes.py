@@ -18,7 +18,13 @@ from pydantic import BaseModel
 from nango_scripts.store._canonical import canonical_batch, canonical_json, timestamp
 from nango_scripts.store._db import Database, guarded
 from nango_scripts.store._record_tables import RecordTables, chunks, scope_key
-from nango_scripts.store._records import BatchResult, RecordScope, deep_merge, dump_records
+from nango_scripts.store._records import (
+    BatchResult,
+    PreparedRecords,
+    RecordScope,
+    deep_merge,
+    dump_records,
+)
 
 __all__ = ["RecordWrites"]
 
@@ -77,17 +83,23 @@ class RecordWrites(RecordTables):
     """The records store's writes."""
 
     @guarded
+    def prepare_records(self, records: Sequence[BaseModel]) -> PreparedRecords:
+        """``records`` in stored form (canonical JSON, hash), for ``save_records``: pure
+        CPU work, done on the caller's thread, no database."""
+        return PreparedRecords(self._prepare(records))
+
+    @guarded
     def save_records(
         self,
         scope: RecordScope,
         model: str,
-        records: Sequence[BaseModel],
+        records: Sequence[BaseModel] | PreparedRecords,
         *,
         run_id: str | None = None,
     ) -> BatchResult:
-        """Save validated records; ``run_id``: the run saving them, so that
-        ``track_deletes`` knows what it saw."""
-        prepared = self._prepare(records)
+        """Save validated records (or what ``prepare_records`` made of them); ``run_id``:
+        the run saving them, so that ``track_deletes`` knows what it saw."""
+        prepared = records.by_id if isinstance(records, PreparedRecords) else self._prepare(records)
         ids = list(prepared)
         result = BatchResult()
         now = timestamp()

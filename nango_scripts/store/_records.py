@@ -35,12 +35,27 @@ class BatchResult:
     unknown: list[str] = field(default_factory=list)
 
 
+class PreparedRecords:
+    """Records in their stored form: by id (the last of an id wins), the canonical JSON
+    and its hash. ``SqlRecordStore.prepare_records`` makes them on the caller's thread,
+    so that the run's writer thread has only SQL left to run."""
+
+    __slots__ = ("by_id",)
+
+    def __init__(self, by_id: dict[str, tuple[bytes, bytes]]) -> None:
+        self.by_id = by_id
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
 class RecordStore(Protocol):
     """What the runtime needs from a records store.
 
     ``save_records`` gets validated model instances: turning them into stored form
     (``dump_records``, hashing) is the store's work, so a store that keeps nothing
-    pays nothing. Updates are partial JSON-ready dicts. Every record has an ``id``;
+    pays nothing (a store that hashes may offer ``prepare_records`` too, and take what
+    it returns in place of the models). Updates are partial JSON-ready dicts. Every record has an ``id``;
     within one batch a duplicate id means the last one wins.
     """
 

@@ -46,7 +46,7 @@ class SqlRecordStore(RecordWrites, SyncRuns, SyncState, RecordReads):
                 # guesses a few rows and picks a bitmap scan that reads and sorts every
                 # later record for each page (100,000 records: 51,000 a second read).
                 reader.execute("SET enable_bitmapscan = off")
-            return cls(writer, reader, write_path=write_path)
+            return cls(writer, reader, write_path=write_path, synchronous=synchronous)
         except BaseException:
             writer.close()
             if reader is not None:

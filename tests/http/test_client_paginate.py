@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from support.fakeapi import FakeApi, Received, Reply, json_reply
+from support.waiting import eventually_async
 
 from nango_scripts.errors import HttpError, PaginationError
 from nango_scripts.http import ApiClient, Cursor, Link, Offset, RetryPolicy
@@ -289,16 +291,88 @@ async def test_repeated_link_ends_with_a_warning(
     assert len(spy.warnings()) == 1 and "again" in spy.warnings()[0]
 
 
-async def test_pages_stream_one_request_at_a_time(fake_api: FakeApi, provider_for: Any) -> None:
+async def test_get_pages_are_read_one_page_ahead(fake_api: FakeApi, provider_for: Any) -> None:
+    """While the caller works on a page, the next one is on its way: one, not more."""
     fake_api.route("/v1/rows", lambda r: (200, {}, RECORDS[int(r.query["o"]) :][:2]))
     config = Offset(offset_name_in_request="o", limit=2, limit_name_in_request="n")
     async with ApiClient(provider_for(fake_api), {}) as client:
         pages = client.paginate("/rows", paginate=config)
         first = await anext(pages)
         assert first == RECORDS[:2]
+        await eventually_async(lambda: len(fake_api.requests) == 2, "the next page is asked for")
+        await asyncio.sleep(0.1)
+        assert [r.query["o"] for r in fake_api.requests] == ["0", "2"]
+        rest = await collect(pages)
+    assert flat([first, *rest]) == RECORDS
+    assert [r.query["o"] for r in fake_api.requests] == ["0", "2", "4", "6"]
+
+
+async def test_a_caller_that_stops_early_leaves_no_request_behind(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    fake_api.route("/v1/rows", lambda r: (200, {}, RECORDS[int(r.query["o"]) :][:2]))
+    config = Offset(offset_name_in_request="o", limit=2, limit_name_in_request="n")
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = client.paginate("/rows", paginate=config)
+        async for _ in pages:
+            break
+        await pages.aclose()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.1)
+    assert len(fake_api.requests) <= 2
+
+
+async def test_post_pages_are_not_read_ahead(fake_api: FakeApi, provider_for: Any) -> None:
+    """A POST may change something: its next page is asked for only when wanted."""
+
+    def handler(request: Received) -> Reply:
+        start = int(request.json().get("cursor") or 0)
+        nxt = start + 2
+        return 200, {}, {"data": RECORDS[start:nxt], "next": nxt if nxt < len(RECORDS) else None}
+
+    fake_api.route("/v1/search", handler)
+    config = {
+        "type": "cursor",
+        "cursor_path_in_response": "next",
+        "cursor_name_in_request": "cursor",
+        "response_path": "data",
+        "in_body": True,
+    }
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = client.paginate("/search", method="POST", json={}, paginate=config)
+        first = await anext(pages)
+        await asyncio.sleep(0.2)
         assert len(fake_api.requests) == 1
         rest = await collect(pages)
     assert flat([first, *rest]) == RECORDS
+
+
+async def test_a_bad_next_link_fails_after_the_page_that_carried_it(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    """The page is handed over first (a script saves it), then the bad link raises."""
+    fake_api.route("/v1/x", lambda r: (200, {"Link": '<http://[::1/>; rel="next"'}, ["p1"]))
+    got: list[list[Any]] = []
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        with pytest.raises(PaginationError):
+            async for page in client.paginate(
+                "/x", paginate=Link(link_rel_in_response_header="next")
+            ):
+                got.append(page)
+    assert got == [["p1"]]
+
+
+async def test_a_json_page_in_another_encoding_is_still_read(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    body = '[{"name": "Zoë"}]'.encode("utf-16")
+    fake_api.route(
+        "/v1/x", lambda r: (200, {"Content-Type": "application/json; charset=utf-16"}, body)
+    )
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = await collect(
+            client.paginate("/x", paginate=Link(link_rel_in_response_header="next"))
+        )
+    assert pages == [[{"name": "Zoë"}]]
 
 
 async def test_retry_in_the_middle_of_paginating(

@@ -30,7 +30,8 @@ class SqlRecordStore(RecordWrites, SyncRuns, SyncState, RecordReads):
         synchronous: Synchronous = "FULL",
         write_path: WritePath = "auto",
     ) -> SqlRecordStore:
-        """Open (and migrate) the database. ``FULL``: a batch is on disk when its call returns.
+        """Open (and migrate) the database. ``FULL``: a batch is on disk when its call returns
+        (a run's write groups relax it until the run ends: ``write_group``).
 
         ``write_path`` is for tests and benchmarks: how ``save_records`` finds what
         changed (``lookup`` the stored hashes first, or ``upsert`` and let the database

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 import typing
 
 import click
@@ -64,7 +65,9 @@ def run_cmd(
         )
         # The run and its webhook deliveries show in serve's Activity log.
         sync_run.activity = ActivityRecorder(activity, masked=[found.settings.secret_key])
+        started = time.perf_counter()
         result = asyncio.run(sync_run.run(full=full, on_log=print_log))
+        run_s = time.perf_counter() - started
         if sync_run.last_run_id is not None:
             sent = asyncio.run(
                 send_run_webhooks(found.settings, sync_run.last_run_id, activity=sync_run.activity)
@@ -87,6 +90,7 @@ def run_cmd(
             "success": result.success,
             "duration_s": round(result.duration_s, 6),
             "models": counts,
+            "timings": {"run_s": round(run_s, 6), **result.timings},
         }
         if result.error is not None:
             document["error"] = {"type": result.error.type, "message": result.error.message}

@@ -10,6 +10,8 @@ What the adapter keeps of httpx's transport contract:
 - redirects are not followed here (httpx follows them), cookies are not kept here;
 - headers go out and come back as lists, so repeated ones (Set-Cookie, Link) survive,
   and aiohttp adds none of its own (no User-Agent, Accept or Content-Type httpx did not set);
+  a request with a non-ASCII header value goes through httpx's own transport, as aiohttp
+  would re-encode the value as UTF-8;
 - network failures raise the httpx exceptions httpx's transport raises (``ConnectError``,
   ``ConnectTimeout``, ``ReadTimeout``, ``ReadError``, ``RemoteProtocolError``...), so retry
   logic written against httpx works unchanged;
@@ -146,6 +148,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._fallback: httpx.AsyncHTTPTransport | None = None
         self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
@@ -183,6 +186,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._open()
+        if not all(value.isascii() for _, value in request.headers.raw):
+            # aiohttp writes header values as UTF-8; httpx sends them as given (Latin-1
+            # for a str). A rare request, and it goes out byte for byte through httpx.
+            return await self._httpcore().handle_async_request(request)
         headers = request.headers.multi_items()
         data: Any
         try:
@@ -241,11 +248,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
+    def _httpcore(self) -> httpx.AsyncHTTPTransport:
+        if self._fallback is None:
+            self._fallback = httpx.AsyncHTTPTransport(
+                verify=self._ssl,
+                limits=httpx.Limits(max_connections=self._limit, keepalive_expiry=self._keepalive),
+            )
+        return self._fallback
+
     async def aclose(self) -> None:
         self._closed = True
         session, self._session = self._session, None
+        fallback, self._fallback = self._fallback, None
         if session is not None and not session.closed:
             await session.close()
+        if fallback is not None:
+            await fallback.aclose()
 
 
 async def _request_chunks(request: httpx.Request) -> AsyncIterator[bytes]:

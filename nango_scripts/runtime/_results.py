@@ -76,6 +76,9 @@ class RunResult:
     output: Any = None
     """An action's output, dumped to JSON-ready data."""
     error: RunError | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    """Where a sync run's time went: ``writer_busy_s`` (the writer thread writing and
+    committing), ``commits``, ``script_waited_s`` (the script waiting for a full queue)."""
 
     def model_counts(self, model: str) -> ModelCounts:
         return self.models.setdefault(model, ModelCounts())

@@ -155,6 +155,7 @@ async def run_script(
         logs=list(state.logs),
         output=output,
         error=error,
+        timings=state.writes.timings() if state.writes is not None else {},
     )
 
 

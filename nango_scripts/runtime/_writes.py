@@ -46,13 +46,12 @@ class RunWrites:
         self.waited_s = 0.0
         """Seconds the script waited because the writer's queue was full."""
 
-    @property
-    def commits(self) -> int:
-        return self._writer.commits
-
-    @property
-    def busy_s(self) -> float:
-        return self._writer.busy_s
+    def timings(self) -> dict[str, float]:
+        return {
+            "writer_busy_s": round(self._writer.busy_s, 6),
+            "commits": self._writer.commits,
+            "script_waited_s": round(self.waited_s, 6),
+        }
 
     def check(self) -> None:
         """Raise the writer's failure, if a write failed."""

@@ -57,7 +57,10 @@ def test_first_run_adds_then_unchanged_then_updated(
 ) -> None:
     first = run_json(project, "items", "c1")
     assert first["success"] is True and first["script"] == "items"
-    assert set(first) == {"script", "success", "duration_s", "models"}
+    assert set(first) == {"script", "success", "duration_s", "models", "timings"}
+    assert set(first["timings"]) == {"run_s", "writer_busy_s", "commits", "script_waited_s"}
+    assert first["timings"]["run_s"] >= first["duration_s"]
+    assert first["timings"]["commits"] >= 1
     assert first["models"] == {
         "Item": {"added": 5, "updated": 0, "deleted": 0, "unchanged": 0, "invalid": 0}
     }

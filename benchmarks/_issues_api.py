@@ -51,6 +51,9 @@ class Issues:
         self.issues: dict[int, dict[str, object]] = {i: make_issue(i) for i in range(1, total + 1)}
         self.ids = list(self.issues)
         self.tombstones: dict[int, str] = {}
+        self.mutated: dict[int, None] = {}
+        """Ids changed by ``mutate``, in id order: a ``since`` after the first
+        ``updated_at`` needs to look at these only."""
         self.rendered: dict[tuple[int, int], bytes] = {}
 
     def page(self, limit: int, cursor: int, since: str | None) -> bytes:
@@ -63,8 +66,11 @@ class Issues:
                 body = json.dumps({"items": items, "next_cursor": nxt}).encode()
                 self.rendered[key] = body
             return body
+        candidates = self.mutated if since >= UPDATED else self.ids
         changed: list[object] = [
-            self.issues[i] for i in self.ids if str(self.issues[i]["updated_at"]) > since
+            self.issues[i]
+            for i in candidates
+            if i in self.issues and str(self.issues[i]["updated_at"]) > since
         ]
         changed += [
             {"id": i, "deleted": True, "updated_at": at}
@@ -89,6 +95,7 @@ class Issues:
             del self.issues[i]
             self.tombstones[i] = now
         self.ids = list(self.issues)
+        self.mutated = dict.fromkeys(sorted({*self.mutated, *picked[:changed]}))
         self.rendered.clear()
         return json.dumps(
             {"changed": changed, "deleted": len(picked[changed:]), "at": now}

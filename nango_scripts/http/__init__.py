@@ -18,10 +18,12 @@ from nango_scripts.http._pagination_config import (
     pagination_from_dict,
 )
 from nango_scripts.http._retry import RetryPolicy
+from nango_scripts.http._targets import READ_AHEAD
 from nango_scripts.http._urls import MASK, is_secret_name, scrub_url
 
 __all__ = [
     "MASK",
+    "READ_AHEAD",
     "ApiClient",
     "Cursor",
     "Link",

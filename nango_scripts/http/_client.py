@@ -38,6 +38,7 @@ from nango_scripts.http._paginators import PageRequest, Paginator, make_paginato
 from nango_scripts.http._retry import RetryPolicy
 from nango_scripts.http._targets import (
     GUARD,
+    READ_AHEAD,
     BadRedirect,
     CredentialGuard,
     CredentialScope,
@@ -113,6 +114,13 @@ class ApiClient:
         self._auth = build_auth(
             provider, credentials, self._post_token, on_credentials_refreshed, self._log
         )
+        if transport is None:
+            # aiohttp's C parser under httpx: a third less CPU per request than httpcore
+            # (benchmarks/bench_transports.py). Imported here: it costs ~0.15 s to import,
+            # which commands that make no request should not pay.
+            from nango_scripts.http._transport import fast_transport
+
+            transport = fast_transport(_ssl_context())
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -193,14 +201,23 @@ class ApiClient:
         scope: CredentialScope,
     ) -> AsyncIterator[list[Any]]:
         # GET pages are read ahead: the next page's request is sent before this page is
-        # handed over, so the API works on it while the script saves this one.
+        # handed over, so the API works on it while the script saves this one. A read
+        # ahead is one attempt: if it fails in any way (a 429, a 5xx, the network, a
+        # cassette without it), the page is asked for again, with retries, when wanted.
         ahead: asyncio.Task[tuple[httpx.Response, int]] | None = None
         try:
             while page is not None:
+                response: httpx.Response | None = None
                 if ahead is not None:
-                    response, attempts = await ahead
+                    try:
+                        response, attempts = await ahead
+                    except Exception:
+                        response = None
                     ahead = None
-                else:
+                    if response is not None and not response.is_success:
+                        await response.aclose()
+                        response = None
+                if response is None:
                     response, attempts = await self._send(
                         method,
                         page.url or url,
@@ -235,8 +252,9 @@ class ApiClient:
                             params=page.params,
                             json=page.json,
                             headers=headers,
-                            retries=retries,
+                            retries=0,
                             scope=scope,
+                            read_ahead=True,
                         )
                     )
                 yield items
@@ -245,6 +263,7 @@ class ApiClient:
         finally:
             if ahead is not None:
                 ahead.cancel()
+                ahead.add_done_callback(_forget)
 
     async def _post_token(
         self, url: str, form: dict[str, str], headers: dict[str, str]
@@ -307,8 +326,12 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         retries: int | None = None,
         scope: CredentialScope | None,
+        read_ahead: bool = False,
     ) -> tuple[httpx.Response, int]:
         """The final response and how many retries it took; HttpError if the network never answered.
+
+        ``read_ahead``: a page asked for before the script wants it (``paginate``); its
+        request carries the ``READ_AHEAD`` extension, so a cassette can tell it apart.
 
         The connection's auth and the provider's headers go only to URLs ``scope`` allows;
         ``scope=None`` (token requests) sends neither.
@@ -330,7 +353,7 @@ class ApiClient:
             guard = CredentialGuard(scope, names, attached=trusted)
             try:
                 response = await self._attempt(
-                    method, target, params, json, data, headers, parts, guard
+                    method, target, params, json, data, headers, parts, guard, read_ahead
                 )
             except BadRedirect as exc:
                 raise HttpError(
@@ -397,6 +420,7 @@ class ApiClient:
         headers: Mapping[str, str] | None,
         parts: AuthParts,
         guard: CredentialGuard,
+        read_ahead: bool = False,
     ) -> httpx.Response:
         """One HTTP exchange, logged at debug level."""
         send_params = {**parts.params, **(params or {})} if parts.params else params
@@ -427,7 +451,7 @@ class ApiClient:
             data=None if raw is not None else data,
             content=raw,
             headers=sent_headers,
-            extensions={GUARD: guard},
+            extensions={GUARD: guard, READ_AHEAD: True} if read_ahead else {GUARD: guard},
         )
         if self._log_fn is not None:
             shown = self.scrub(str(response.url))
@@ -490,6 +514,12 @@ class ApiClient:
 
 
 _NOT_JSON: Any = object()
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    """A read ahead nobody wanted: its failure (if any) is nobody's concern."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _json_body(response: httpx.Response) -> Any:

@@ -194,6 +194,8 @@ def merge_headers(*sources: Mapping[str, Any] | None) -> list[tuple[bytes, bytes
 
 
 GUARD = "nango_scripts.credentials"
+READ_AHEAD = "nango_scripts.read_ahead"
+"""A request extension: this request reads a page before the script asked for it."""
 """The request extension holding the request's :class:`CredentialGuard`."""
 
 

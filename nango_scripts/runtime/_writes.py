@@ -49,6 +49,7 @@ class RunWrites:
     def timings(self) -> dict[str, float]:
         return {
             "writer_busy_s": round(self._writer.busy_s, 6),
+            "writer_cpu_s": round(self._writer.cpu_s, 6),
             "commits": self._writer.commits,
             "script_waited_s": round(self.waited_s, 6),
         }

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,7 +70,9 @@ class RecordWriter:
         self.commits = 0
         """Transactions committed so far (for the run's timings)."""
         self.busy_s = 0.0
-        """Seconds the thread spent writing and committing."""
+        """Seconds the thread spent writing and committing (waiting for writes excluded)."""
+        self.cpu_s = 0.0
+        """CPU seconds the thread used."""
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
@@ -105,6 +107,12 @@ class RecordWriter:
     # -- the writer's thread -------------------------------------------------------------
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def _serve(self) -> None:
         while True:
             job = self._queue.get()
             job.started.set_result(None)
@@ -122,15 +130,16 @@ class RecordWriter:
         job that ended the group (a barrier is answered after the commit)."""
         done: list[tuple[Write, Any]] = []
         job = first
-        started = time.perf_counter()
-        deadline = started + self._group_seconds
+        deadline = time.perf_counter() + self._group_seconds
         try:
-            with self._group():
+            with self._committed():
                 for job in self._jobs(first, deadline):
                     if job.call is None:
                         break
                     assert job.call is not None
+                    began = time.perf_counter()
                     done.append((job, job.call()))
+                    self.busy_s += time.perf_counter() - began
                     if len(done) >= self._group_size:
                         break
         except BaseException as exc:
@@ -139,15 +148,30 @@ class RecordWriter:
                 written.future.set_exception(exc)
             if not job.future.done():
                 job.future.set_exception(exc)
-            self.busy_s += time.perf_counter() - started
             return job
         self.commits += 1
-        self.busy_s += time.perf_counter() - started
         for written, result in done:
             written.future.set_result(result)
         if job.call is None:
             job.future.set_result(None)
         return job
+
+    @contextmanager
+    def _committed(self) -> Iterator[None]:
+        """The group's transaction, its begin and commit counted as busy time."""
+        began = time.perf_counter()
+        group = self._group()
+        group.__enter__()
+        self.busy_s += time.perf_counter() - began
+        try:
+            yield
+        except BaseException as exc:
+            if not group.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+            return
+        began = time.perf_counter()
+        group.__exit__(None, None, None)
+        self.busy_s += time.perf_counter() - began
 
     def _jobs(self, first: Write, deadline: float) -> Iterator[Write]:
         """``first``, then the jobs that arrive before ``deadline``."""

@@ -13,6 +13,7 @@ import ssl
 import certifi
 import httpx
 
+from nango_scripts.http import READ_AHEAD
 from nango_scripts.testing._errors import CassetteError
 from nango_scripts.testing._paths import rerecord_hint
 from nango_scripts.testing._vcr import Cassette
@@ -71,5 +72,8 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             f"{self._cassette.why_missing(request, body)}.",
             hint=rerecord_hint(self._script, self._connection_id),
         )
-        self.misses.append(error)
+        if not request.extensions.get(READ_AHEAD):
+            # A page read ahead that the script may never want: not a miss (yet). When
+            # the script wants it, paginate asks again, and that request counts.
+            self.misses.append(error)
         raise error

@@ -58,7 +58,13 @@ def test_first_run_adds_then_unchanged_then_updated(
     first = run_json(project, "items", "c1")
     assert first["success"] is True and first["script"] == "items"
     assert set(first) == {"script", "success", "duration_s", "models", "timings"}
-    assert set(first["timings"]) == {"run_s", "writer_busy_s", "commits", "script_waited_s"}
+    assert set(first["timings"]) == {
+        "run_s",
+        "writer_busy_s",
+        "writer_cpu_s",
+        "commits",
+        "script_waited_s",
+    }
     assert first["timings"]["run_s"] >= first["duration_s"]
     assert first["timings"]["commits"] >= 1
     assert first["models"] == {

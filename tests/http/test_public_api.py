@@ -14,6 +14,7 @@ def test_exported_names() -> None:
         "Offset",
         "PageOptions",
         "PaginationConfig",
+        "READ_AHEAD",
         "RequestOptions",
         "RetryPolicy",
         "is_secret_name",

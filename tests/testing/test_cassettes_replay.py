@@ -288,3 +288,43 @@ def test_an_unreadable_cassette_is_a_clear_error(
     assert f"Error: cannot read the cassette {cassette}" in result.stderr
     assert "nango-scripts dryrun items CONNECTION_ID --save-responses" in result.stderr
     assert "Traceback" not in result.output
+
+
+def _drop_interactions_after(cassette: Path, keep: int) -> None:
+    data = yaml.safe_load(cassette.read_text())
+    data["interactions"] = data["interactions"][:keep]
+    cassette.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_page_read_ahead_that_the_script_never_wants_need_not_be_in_the_cassette(
+    project: tuple[Path, dict[str, str]], fake_api: FakeApi, tmp_path: Path
+) -> None:
+    """paginate asks for the next GET page before the script wants it; a cassette recorded
+    without that request (a script that stops early, an older cassette) still replays."""
+    root, env = project
+    assert invoke(env, "dryrun", "items", "c1", "--save-responses").exit_code == 0
+    fake_api.stop()
+    _drop_interactions_after(root / "paged" / "tests" / "cassettes" / "items.yaml", 1)
+    script = root / "paged" / "syncs" / "items.py"
+    script.write_text(
+        script.read_text().replace(
+            "        await nango.batch_save(page, Item)\n",
+            "        await nango.batch_save(page, Item)\n        break\n",
+        )
+    )
+    result = invoke(offline_env(root, tmp_path), "dryrun", "items", "c1", "--replay", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["models"]["Item"]["saved"]) == 2
+
+
+def test_a_page_the_script_wants_is_a_miss_even_when_it_was_read_ahead(
+    project: tuple[Path, dict[str, str]], fake_api: FakeApi, tmp_path: Path
+) -> None:
+    root, env = project
+    assert invoke(env, "dryrun", "items", "c1", "--save-responses").exit_code == 0
+    url = fake_api.url
+    fake_api.stop()
+    _drop_interactions_after(root / "paged" / "tests" / "cassettes" / "items.yaml", 1)
+    result = invoke(offline_env(root, tmp_path), "dryrun", "items", "c1", "--replay")
+    assert result.exit_code == 1
+    assert f"GET {url}/items?page=2&per_page=2 is not in the cassette" in result.stderr

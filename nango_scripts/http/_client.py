@@ -128,6 +128,9 @@ class ApiClient:
             verify=_ssl_context(),
             event_hooks={"request": [check_hop]},
         )
+        # httpx parses every response for cookies through urllib's machinery, about a
+        # tenth of a request's CPU; ours looks only where a cookie is set.
+        self._http._cookies = _SetCookiesOnly()
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -511,6 +514,14 @@ class ApiClient:
             body=body,
             hint=hint,
         )
+
+
+class _SetCookiesOnly(httpx.Cookies):
+    """The client's cookie jar: it reads the cookies of responses that set some."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
 
 
 _NOT_JSON: Any = object()

@@ -21,6 +21,7 @@ not an API key in a header of another name.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -94,23 +95,38 @@ def api_url(base_url: str, endpoint: str) -> str:
 
 
 def parse_target(url: str) -> httpx.URL:
-    """``url`` as an httpx URL, or :class:`UnsafeTarget` saying what is wrong with it."""
+    """``url`` as an httpx URL, or :class:`UnsafeTarget` saying what is wrong with it.
+
+    Cached: a paginated sync sends every page to the same URL string (its params apart),
+    and httpx's URL parser is pure Python."""
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeTarget(
             f"the URL is {len(url):,} characters long; at most {MAX_URL_LENGTH:,} are allowed"
         )
+    return _parsed_target(url)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_target(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         # httpx's messages name the part (a port, a character and its position), not the URL.
         raise UnsafeTarget(f"the URL is not valid: {exc}") from None
+    check_target(parsed)
+    return parsed
+
+
+def check_target(parsed: httpx.URL) -> None:
+    """:class:`UnsafeTarget` if ``parsed`` is not a URL a request may go to."""
+    if len(parsed.raw_path) + len(parsed.raw_host) > MAX_URL_LENGTH:
+        raise UnsafeTarget(f"the URL is longer than {MAX_URL_LENGTH:,} characters")
     if parsed.scheme not in ("http", "https"):
         raise UnsafeTarget("the URL must start with http:// or https://")
     if not parsed.raw_host:
         raise UnsafeTarget("the URL has no host")
     if parsed.port is not None and not 0 < parsed.port < 65_536:
         raise UnsafeTarget(f"the URL's port {parsed.port} is not in 1..65535")
-    return parsed
 
 
 def _host(url: httpx.URL) -> str:
@@ -227,7 +243,7 @@ async def check_hop(request: httpx.Request) -> None:
     if not isinstance(guard, CredentialGuard):
         return
     try:
-        parse_target(str(request.url))
+        check_target(request.url)  # parsed by httpx already: checked, not parsed again
     except UnsafeTarget as exc:
         raise BadRedirect(f"a URL that cannot be requested: {exc}") from None
     if guard.attached and guard.scope is not None and not guard.scope.allows(request.url):

@@ -49,6 +49,8 @@ def validate_batch(
     Items may be mappings, instances of ``model`` (kept as they are) or instances of
     another model (validated from their dump, by alias).
     """
+    if all(type(r) is model for r in records):
+        return list(records), []  # the script validated them (the usual case)
     if all(isinstance(r, Mapping) for r in records):
         try:
             return _list_adapter(model).validate_python(records), []

@@ -256,3 +256,17 @@ async def test_endpoint_query_is_kept_next_to_params(fake_api: FakeApi, provider
     async with ApiClient(provider, {"apiKey": "k"}) as client:
         await client.request("GET", "/x?a=1", params={"b": 2})
     assert fake_api.requests[0].query == {"a": "1", "key": "k", "b": "2"}
+
+
+async def test_a_cookie_the_api_sets_goes_back_with_the_next_requests(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    """The client reads cookies only from responses that set one: they still come back."""
+    fake_api.route("/v1/login", json_reply({"ok": True}, headers={"Set-Cookie": "session=s1"}))
+    fake_api.route("/v1/me", json_reply({"ok": True}))
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        await client.request("GET", "me")
+        await client.request("GET", "login")
+        await client.request("GET", "me")
+    cookies = [r.headers.get("cookie") for r in fake_api.requests]
+    assert cookies == [None, None, "session=s1"]

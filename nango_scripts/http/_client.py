@@ -15,6 +15,7 @@ import functools
 import random
 import ssl
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from types import TracebackType
@@ -114,13 +115,18 @@ class ApiClient:
         self._auth = build_auth(
             provider, credentials, self._post_token, on_credentials_refreshed, self._log
         )
+        self._timeout = timeout
+        self._pages_via: Any = None
+        """The transport that fetches ``paginate``'s pages itself (``page_get``), or None."""
         if transport is None:
             # aiohttp's C parser under httpx: a third less CPU per request than httpcore
             # (benchmarks/bench_transports.py). Imported here: it costs ~0.15 s to import,
             # which commands that make no request should not pay.
-            from nango_scripts.http._transport import fast_transport
+            from nango_scripts.http._transport import AiohttpTransport, fast_transport
 
             transport = fast_transport(_ssl_context())
+            if isinstance(transport, AiohttpTransport) and not urllib.request.getproxies():
+                self._pages_via = transport
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -229,6 +235,7 @@ class ApiClient:
                         headers=headers,
                         retries=retries,
                         scope=scope,
+                        page=True,
                     )
                 self._checked(response, attempts)
                 body = _json_body(response)
@@ -258,6 +265,7 @@ class ApiClient:
                             retries=0,
                             scope=scope,
                             read_ahead=True,
+                            page=True,
                         )
                     )
                 yield items
@@ -330,10 +338,12 @@ class ApiClient:
         retries: int | None = None,
         scope: CredentialScope | None,
         read_ahead: bool = False,
+        page: bool = False,
     ) -> tuple[httpx.Response, int]:
         """The final response and how many retries it took; HttpError if the network never answered.
 
-        ``read_ahead``: a page asked for before the script wants it (``paginate``); its
+        ``page``: a page of ``paginate`` (its body is read whole, as JSON; see
+        ``_page_get``). ``read_ahead``: a page asked for before the script wants it; its
         request carries the ``READ_AHEAD`` extension, so a cassette can tell it apart.
 
         The connection's auth and the provider's headers go only to URLs ``scope`` allows;
@@ -356,7 +366,7 @@ class ApiClient:
             guard = CredentialGuard(scope, names, attached=trusted)
             try:
                 response = await self._attempt(
-                    method, target, params, json, data, headers, parts, guard, read_ahead
+                    method, target, params, json, data, headers, parts, guard, read_ahead, page
                 )
             except BadRedirect as exc:
                 raise HttpError(
@@ -424,6 +434,7 @@ class ApiClient:
         parts: AuthParts,
         guard: CredentialGuard,
         read_ahead: bool = False,
+        page: bool = False,
     ) -> httpx.Response:
         """One HTTP exchange, logged at debug level."""
         send_params = {**parts.params, **(params or {})} if parts.params else params
@@ -446,16 +457,20 @@ class ApiClient:
         except UnsafeTarget as exc:
             raise self._refused(method, str(url), exc) from None
         started = time.perf_counter()
-        response = await self._http.request(
-            method,
-            target,
-            params=send_params or None,
-            json=json,
-            data=None if raw is not None else data,
-            content=raw,
-            headers=sent_headers,
-            extensions={GUARD: guard, READ_AHEAD: True} if read_ahead else {GUARD: guard},
-        )
+        response = None
+        if page and method == "GET" and json is None and data is None:
+            response = await self._page_get(target, send_params, sent_headers)
+        if response is None:
+            response = await self._http.request(
+                method,
+                target,
+                params=send_params or None,
+                json=json,
+                data=None if raw is not None else data,
+                content=raw,
+                headers=sent_headers,
+                extensions={GUARD: guard, READ_AHEAD: True} if read_ahead else {GUARD: guard},
+            )
         if self._log_fn is not None:
             shown = self.scrub(str(response.url))
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -469,6 +484,40 @@ class ApiClient:
                     "duration_ms": duration_ms,
                 },
             )
+        return response
+
+    async def _page_get(
+        self,
+        target: httpx.URL,
+        params: Mapping[str, Any] | None,
+        headers: list[tuple[bytes, bytes]],
+    ) -> httpx.Response | None:
+        """A page's GET straight on the aiohttp transport, without httpx's client between:
+        a third of a page's CPU (benchmarks/bench_run.py). None when httpx must send it:
+        another transport (a cassette's, a test's), a proxy, cookies to send, an
+        Accept-Encoding of the script's own, a redirect.
+
+        What httpx's client would add is added here: its default headers, the params
+        merged into the URL (httpx's own encoding), the cookies a response sets. The
+        credential guard (``check_hop``) has nothing to do: there is one hop, to the
+        target ``_send`` checked."""
+        via = self._pages_via
+        if via is None or self._http.cookies:
+            return None
+        sent = {name.lower(): (name, value) for name, value in headers}
+        if b"accept-encoding" in sent:
+            return None
+        merged = {name.lower(): (name, value) for name, value in self._http.headers.raw}
+        merged[b"accept-encoding"] = (b"Accept-Encoding", b"gzip, deflate")  # aiohttp decodes
+        merged.update(sent)
+        url = target.copy_merge_params(params) if params else target
+        response: httpx.Response | None = await via.page_get(
+            url,
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in merged.values()],
+            self._timeout,
+        )
+        if response is not None and "set-cookie" in response.headers:
+            self._http.cookies.extract_cookies(response)
         return response
 
     def _retry_log(

@@ -210,9 +210,9 @@ def merge_headers(*sources: Mapping[str, Any] | None) -> list[tuple[bytes, bytes
 
 
 GUARD = "nango_scripts.credentials"
+"""The request extension holding the request's :class:`CredentialGuard`."""
 READ_AHEAD = "nango_scripts.read_ahead"
 """A request extension: this request reads a page before the script asked for it."""
-"""The request extension holding the request's :class:`CredentialGuard`."""
 
 
 class CredentialGuard:

@@ -48,6 +48,8 @@ _NO_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Conten
 # lines are real); don't fail a response httpx's own transport would have read.
 _MAX_HEADER_LINE = 65536
 _READ_BUFFER = 262144
+# A page's body arrives decoded: its headers must not say otherwise to httpx.
+_DECODED_AWAY = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
 
 def fast_transport(
@@ -249,6 +251,54 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 if version is not None
                 else b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    async def page_get(
+        self, url: httpx.URL, headers: list[tuple[str, str]], socket_timeout_s: float
+    ) -> httpx.Response | None:
+        """A GET of one page for ``paginate``, without httpx's client in between (its
+        request building, hooks, redirect and cookie handling cost more CPU than the rest
+        of a page). ``headers`` are the whole request's (the client's defaults merged).
+
+        The body comes back decoded (aiohttp does gzip and deflate; the headers ask for no
+        other) and whole, in an ``httpx.Response`` whose ``Content-Encoding`` is gone.
+        None for what httpx must handle: a redirect (it follows it, hop by hop, with the
+        credential checks) or a header value that is not ASCII.
+        """
+        if not all(value.isascii() for _, value in headers):
+            return None
+        session = self._open()
+        request = httpx.Request("GET", url)  # an httpx.URL is taken as it is, not re-parsed
+        timeouts = aiohttp.ClientTimeout(
+            total=None, sock_connect=socket_timeout_s, sock_read=socket_timeout_s
+        )
+        with _httpx_errors(request):
+            async with session.get(
+                yarl.URL(str(url), encoded=True),
+                headers=headers,
+                allow_redirects=False,
+                auto_decompress=True,
+                timeout=timeouts,
+            ) as answer:
+                if 300 <= answer.status < 400 and "Location" in answer.headers:
+                    return None
+                body = await answer.read()
+        kept = [
+            (name, value) for name, value in answer.raw_headers if name.lower() not in _DECODED_AWAY
+        ]
+        kept.append((b"content-length", str(len(body)).encode()))
+        version = answer.version
+        return httpx.Response(
+            status_code=answer.status,
+            headers=kept,
+            content=body,
+            request=request,
+            extensions={
+                "http_version": b"HTTP/%d.%d" % (version.major, version.minor)
+                if version is not None
+                else b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),
             },
         )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from typing import Any
 
+import orjson
 import pytest
 from support.fakeapi import FakeApi, Received, Reply, json_reply
 from support.waiting import eventually_async
@@ -424,3 +426,67 @@ async def test_bad_config_raises_when_paginate_is_called(
         with pytest.raises(PaginationError, match="paginate="):
             client.paginate("/x")
     assert fake_api.requests == []
+
+
+def _gzip_pages(request: Received) -> Reply:
+    offset = int(request.query.get("o", 0))
+    body = gzip.compress(orjson.dumps(RECORDS[offset : offset + 4]))
+    return 200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, body
+
+
+async def test_a_gzipped_page_is_decoded(fake_api: FakeApi, provider_for: Any) -> None:
+    fake_api.route("/v1/rows", _gzip_pages)
+    config = Offset(offset_name_in_request="o", limit=4, limit_name_in_request="n")
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = await collect(client.paginate("/rows", paginate=config))
+    assert flat(pages) == RECORDS
+    assert "gzip" in fake_api.requests[0].headers["accept-encoding"]
+
+
+async def test_a_page_that_redirects_is_followed_with_the_credential_checks(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    fake_api.route("/v1/old", lambda r: (302, {"Location": f"{fake_api.url}/v1/new"}, b""))
+    fake_api.route("/v1/new", json_reply(RECORDS))
+    async with ApiClient(
+        provider_for(fake_api, auth="api_key"), {"type": "API_KEY", "apiKey": "k1"}
+    ) as client:
+        pages = await collect(
+            client.paginate("/old", paginate=Link(link_rel_in_response_header="next"))
+        )
+    assert flat(pages) == RECORDS
+    # A page's own GET stops at a redirect; the page is asked again through httpx, which
+    # follows it hop by hop with the credential checks (redirected pages are rare).
+    assert [r.path for r in fake_api.requests] == ["/v1/old", "/v1/old", "/v1/new"]
+    assert fake_api.requests[1].headers["authorization"] == "Bearer k1"
+
+
+async def test_a_cookie_set_by_a_page_goes_with_the_next_pages(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    def handler(request: Received) -> Reply:
+        offset = int(request.query.get("o", 0))
+        headers = {"Set-Cookie": "page_session=p1"} if offset == 0 else {}
+        return 200, headers, RECORDS[offset : offset + 3]
+
+    fake_api.route("/v1/rows", handler)
+    config = Offset(offset_name_in_request="o", limit=3, limit_name_in_request="n")
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = await collect(client.paginate("/rows", paginate=config))
+    assert flat(pages) == RECORDS
+    assert [r.headers.get("cookie") for r in fake_api.requests] == [None] + ["page_session=p1"] * (
+        len(fake_api.requests) - 1
+    )
+
+
+async def test_a_scripts_own_accept_encoding_is_sent_as_given(
+    fake_api: FakeApi, provider_for: Any
+) -> None:
+    fake_api.route("/v1/rows", lambda r: (200, {}, RECORDS[int(r.query.get("o", 0)) :][:4]))
+    config = Offset(offset_name_in_request="o", limit=4, limit_name_in_request="n")
+    async with ApiClient(provider_for(fake_api), {}) as client:
+        pages = await collect(
+            client.paginate("/rows", paginate=config, headers={"Accept-Encoding": "identity"})
+        )
+    assert flat(pages) == RECORDS
+    assert {r.headers["accept-encoding"] for r in fake_api.requests} == {"identity"}

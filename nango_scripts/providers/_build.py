@@ -9,17 +9,35 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from types import MappingProxyType
 from typing import Any, get_args
 
 from nango_scripts.errors import ConfigError
-from nango_scripts.providers._config import AuthMode, ProviderConfig
+from nango_scripts.providers._config import (
+    AuthMode,
+    ConnectForm,
+    FormField,
+    OAuthSpec,
+    ProviderConfig,
+    Verification,
+)
 
 AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
 PAGINATION_TYPES = ("cursor", "link", "offset")
 TOKEN_AUTH_METHODS = ("body", "basic")
 RESET_FORMATS = ("epoch", "seconds")
+#: Keys of an ``oauth`` table (``OAuthSpec`` fields).
+OAUTH_KEYS: frozenset[str] = frozenset(f.name for f in fields(OAuthSpec))
+FORM_KEYS = frozenset({"fields", "verification"})
+FORM_FIELD_KEYS = frozenset(f.name for f in fields(FormField))
+VERIFICATION_KEYS = frozenset(f.name for f in fields(Verification))
+# Credentials keys each auth mode reads (nango_scripts.http._auth): a form fills them.
+FORM_NAMES: dict[str, tuple[str, ...]] = {
+    "api_key": ("apiKey",),
+    "basic": ("username", "password"),
+    "oauth2_cc": ("client_id", "client_secret"),
+}
 
 #: Fields a catalogue entry or a nango.toml table may set (``name`` is never set by hand).
 PROVIDER_FIELDS: frozenset[str] = frozenset(f.name for f in fields(ProviderConfig)) - {"name"}
@@ -82,6 +100,8 @@ def apply_fields(
     for key, value in values.items():
         if key == "headers":
             current["headers"] = _merge_headers(current.get("headers", {}), value, where)
+        elif key == "oauth":
+            current["oauth"] = _oauth(current.get("oauth"), value, where)
         else:
             current[key] = _field_value(key, value, where)
     if not current.get("base_url"):
@@ -89,15 +109,25 @@ def apply_fields(
             f"{where}: no base_url.",
             hint='Set base_url = "https://..." or provider = "<a built-in provider>".',
         )
+    form = current.get("form")
+    if form is not None and not _form_fits(form, current.get("auth", "none")):
+        if "form" in values:
+            raise ConfigError(_form_mismatch(form, current.get("auth", "none"), where))
+        current["form"] = None  # the auth mode changed: the mode's default form applies
     config = ProviderConfig(name=name, **current)
     _check_consistency(config, where)
     return config
 
 
 def check_urls(config: ProviderConfig, where: str) -> None:
-    """base_url and token_url must be http(s) URLs (unless a placeholder is still to fill)."""
-    for key in ("base_url", "token_url"):
-        url = getattr(config, key)
+    """base_url, token_url and the authorization URL must be http(s) URLs (unless a
+    placeholder is still to fill)."""
+    oauth_url = config.oauth.authorization_url if config.oauth is not None else None
+    for key, url in (
+        ("base_url", config.base_url),
+        ("token_url", config.token_url),
+        ("oauth.authorization_url", oauth_url),
+    ):
         if url is None or placeholders(url):
             continue
         if not url.startswith(("http://", "https://")):
@@ -123,6 +153,8 @@ def _field_value(key: str, value: Any, where: str) -> Any:
         return choice
     if key == "pagination":
         return _pagination(value, where)
+    if key == "form":
+        return _form(value, where)
     raise AssertionError(f"unhandled provider field {key}")  # PROVIDER_FIELDS grew
 
 
@@ -173,3 +205,115 @@ def _check_consistency(config: ProviderConfig, where: str) -> None:
             hint='For example api_key_format = "Bearer {api_key}" or "{api_key}".',
         )
     check_urls(config, where)
+
+
+def _oauth(base: OAuthSpec | None, value: Any, where: str) -> OAuthSpec | None:
+    """An ``oauth`` table laid over ``base`` key by key; ``{}`` removes the spec."""
+    where = f"{where}: oauth"
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table, e.g. {{ authorization_url = ... }}.")
+    if not value:
+        return None
+    check_keys(value, OAUTH_KEYS, where)
+    if base is None and "authorization_url" not in value:
+        raise ConfigError(f"{where}: needs authorization_url (the provider's consent page).")
+    changes: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "authorization_url":
+            changes[key] = _string(key, item, where)
+        elif key in ("default_scopes", "access_token_paths", "connection_config"):
+            changes[key] = _strings(key, item, where)
+        elif key in ("authorization_params", "token_params"):
+            changes[key] = _string_table(key, item, where)
+        elif key == "pkce":
+            if not isinstance(item, bool):
+                raise ConfigError(f"{where}: pkce must be true or false.")
+            changes[key] = item
+        else:
+            choices = {"scope_separator": (" ", ","), "token_format": ("form", "json")}[key]
+            if item not in choices:
+                raise ConfigError(
+                    f"{where}: {key} = {item!r} is not one of " + ", ".join(map(repr, choices))
+                )
+            changes[key] = item
+    if "access_token_paths" in changes and not changes["access_token_paths"]:
+        raise ConfigError(f"{where}: access_token_paths needs at least one path.")
+    return replace(base, **changes) if base is not None else OAuthSpec(**changes)
+
+
+def _form(value: Any, where: str) -> ConnectForm | None:
+    where = f"{where}: form"
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table with fields = [...].")
+    if not value:
+        return None
+    check_keys(value, FORM_KEYS, where)
+    items = value.get("fields")
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{where}: fields must be a non-empty list of {{ name, label }}.")
+    form_fields = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{where}: each field is a table {{ name, label, secret, help }}.")
+        check_keys(item, FORM_FIELD_KEYS, f"{where} field")
+        secret = item.get("secret", False)
+        if not isinstance(secret, bool):
+            raise ConfigError(f"{where}: secret must be true or false.")
+        form_fields.append(
+            FormField(
+                name=_string("name", item.get("name"), where),
+                label=_string("label", item.get("label"), where),
+                secret=secret,
+                help=_string("help", item.get("help", ""), where),
+            )
+        )
+    verification = None
+    if "verification" in value:
+        check = value["verification"]
+        if not isinstance(check, Mapping):
+            raise ConfigError(f"{where}: verification must be a table {{ method, path }}.")
+        check_keys(check, VERIFICATION_KEYS, f"{where} verification")
+        path = _string("path", check.get("path"), where)
+        method = _string("method", check.get("method", "GET"), where).upper()
+        if not path.startswith("/") or method not in ("GET", "POST"):
+            raise ConfigError(
+                f"{where}: verification needs a path starting with / and method GET or POST."
+            )
+        verification = Verification(path=path, method="GET" if method == "GET" else "POST")
+    return ConnectForm(fields=tuple(form_fields), verification=verification)
+
+
+def _form_fits(form: ConnectForm, auth: str) -> bool:
+    """The form fills the credentials keys of ``auth`` (each once, the first one surely)."""
+    names = [f.name for f in form.fields]
+    wanted = FORM_NAMES.get(auth)
+    if wanted is None:
+        return False
+    return len(set(names)) == len(names) and set(names) <= set(wanted) and wanted[0] in names
+
+
+def _form_mismatch(form: ConnectForm, auth: str, where: str) -> str:
+    wanted = FORM_NAMES.get(auth)
+    if wanted is None:
+        return f"{where}: auth {auth!r} has no Connect form; only " + ", ".join(FORM_NAMES) + "."
+    return (
+        f"{where}: the form fields of auth {auth!r} are named "
+        + " and ".join(repr(n) for n in wanted)
+        + " (the credentials keys), not "
+        + ", ".join(repr(f.name) for f in form.fields)
+        + "."
+    )
+
+
+def _strings(key: str, value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings.")
+    return tuple(value)
+
+
+def _string_table(key: str, value: Any, where: str) -> Mapping[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(f"{where}: {key} must be a table of strings.")
+    return MappingProxyType(dict(value))

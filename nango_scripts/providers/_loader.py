@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from importlib import resources
 from types import MappingProxyType
@@ -84,8 +84,9 @@ def resolve_integration(
     ``provider`` names a built-in or a ``custom_providers`` entry; without it the table
     defines the provider itself (it needs ``base_url``; the name is ``integration_id``).
     Any provider field in the table overrides the provider's (``headers`` merge, a header
-    set to ``""`` is removed). ``{placeholder}`` fields of ``base_url`` and ``token_url``
-    are filled from the ``base_url_params`` table; one left unfilled is a ConfigError.
+    set to ``""`` is removed; an ``oauth`` table merges key by key). ``{placeholder}``
+    fields of ``base_url``, ``token_url`` and the ``oauth`` URL and parameters are filled
+    from the ``base_url_params`` table; one left unfilled is a ConfigError.
     """
     where = f"integration {integration_id!r}"
     if not isinstance(section, Mapping):
@@ -175,10 +176,25 @@ def _fill(
         return result
 
     token_url = config.token_url
-    config = replace(
-        config,
-        base_url=filled("base_url", config.base_url).rstrip("/"),
-        token_url=filled("token_url", token_url) if token_url is not None else None,
-    )
+    base_url = filled("base_url", config.base_url).rstrip("/")
+    token_url = filled("token_url", token_url) if token_url is not None else None
+    # Only an oauth2 integration uses its OAuth facts (and needs their placeholders).
+    oauth = config.oauth if config.auth == "oauth2" else None
+    if oauth is not None:
+        oauth = replace(
+            oauth,
+            authorization_url=filled("oauth.authorization_url", oauth.authorization_url),
+            authorization_params=_filled_table(
+                filled, "oauth.authorization_params", oauth.authorization_params
+            ),
+            token_params=_filled_table(filled, "oauth.token_params", oauth.token_params),
+        )
+    config = replace(config, base_url=base_url, token_url=token_url, oauth=oauth)
     check_urls(config, where)
     return config
+
+
+def _filled_table(
+    filled: Callable[[str, str], str], key: str, table: Mapping[str, str]
+) -> Mapping[str, str]:
+    return MappingProxyType({name: filled(f"{key}.{name}", value) for name, value in table.items()})

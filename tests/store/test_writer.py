@@ -137,3 +137,11 @@ def test_sequence_numbers_drawn_in_a_group_continue_after_it(records: SqlRecordS
     again.submit(lambda: records.save_records(SCOPE, "Item", items(10, 5)))
     again.close()
     assert stored_ids(records) == [f"i{n:05d}" for n in range(15)]
+
+
+def test_the_sqlite_writer_keeps_a_run_s_pages_and_checkpoints_rarely(tmp_path: Path) -> None:
+    """An incremental run's updates fit in the writer's cache and pay no checkpoint."""
+    with SqlRecordStore.open(f"sqlite:///{tmp_path}/records.db") as store:
+        writer = store._w
+        assert writer.one("PRAGMA cache_size")[0] == -16_384
+        assert writer.one("PRAGMA wal_autocheckpoint")[0] == 16_384

@@ -251,13 +251,22 @@ class NangoSync(NangoAction):
             # Dump, canonical JSON and hash here: CPU work that would hold the GIL on the
             # writer's thread, where only SQL (which releases it) is left to run.
             prepare = getattr(state.store, "prepare_records", None)
-            batch = prepare(valid) if prepare is not None else valid
-            await self._write(
-                functools.partial(
-                    state.store.save_records, state.scope, name, batch, run_id=state.run_id
-                ),
-                saved,
-            )
+            if prepare is not None and state.writes is not None:
+                await state.writes.save(
+                    name,
+                    prepare(valid),
+                    functools.partial(
+                        state.store.save_records, state.scope, name, run_id=state.run_id
+                    ),
+                    saved,
+                )
+            else:
+                await self._write(
+                    functools.partial(
+                        state.store.save_records, state.scope, name, valid, run_id=state.run_id
+                    ),
+                    saved,
+                )
         return not invalid
 
     @must_await

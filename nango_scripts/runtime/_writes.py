@@ -13,13 +13,14 @@ A write that fails fails the run at the script's next call to the context
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from nango_scripts.store import RecordWriter, Write
+from nango_scripts.store import PreparedRecords, RecordWriter, Write
 
 __all__ = ["RunWrites"]
 
@@ -27,6 +28,47 @@ T = TypeVar("T")
 
 MAX_QUEUED = 4
 """Writes that may wait for the writer before the script waits: a few pages of records."""
+MAX_JOINED_ROWS = 2_000
+"""Records of batches joined into one save while they wait for the writer."""
+
+
+class _JoinedSave:
+    """A save of prepared records waiting for the writer, which later batches of the same
+    model may join (one statement for several pages) until the writer takes it up."""
+
+    def __init__(self, key: object, batch: PreparedRecords, save: Callable[[PreparedRecords], Any]):
+        self.key = key
+        self._save = save
+        self._parts = [batch]
+        self._rows = len(batch)
+        self._ids: set[str] = set(batch.by_id)
+        self._lock = threading.Lock()
+        self._taken = False
+        self.write: Write | None = None
+
+    def join(self, batch: PreparedRecords) -> bool:
+        """Add ``batch``, unless the writer has begun, it would be too big, or it shares an
+        id with what is here (a record saved twice keeps both saves, in order)."""
+        with self._lock:
+            if self._taken or self._rows + len(batch) > MAX_JOINED_ROWS:
+                return False
+            if not self._ids.isdisjoint(batch.by_id):
+                return False
+            self._parts.append(batch)
+            self._rows += len(batch)
+            self._ids.update(batch.by_id)
+            return True
+
+    def __call__(self) -> Any:
+        with self._lock:
+            self._taken = True
+            parts = self._parts
+        if len(parts) == 1:
+            return self._save(parts[0])
+        merged: dict[str, tuple[bytes, bytes]] = {}
+        for part in parts:
+            merged.update(part.by_id)
+        return self._save(PreparedRecords(merged))
 
 
 class RunWrites:
@@ -43,6 +85,8 @@ class RunWrites:
         self._loop = loop
         self._max_queued = max(1, max_queued)
         self._queued: deque[Write] = deque()
+        self._last: Write | None = None
+        self._joinable: _JoinedSave | None = None
         self.waited_s = 0.0
         """Seconds the script waited because the writer's queue was full."""
 
@@ -63,7 +107,7 @@ class RunWrites:
     async def submit(self, call: Callable[[], T], then: Callable[[T], None] | None = None) -> None:
         """Queue ``call`` for the writer; ``then(result)`` runs on this loop once committed."""
         self.check()
-        write = self._writer.submit(call)
+        write = self._last = self._writer.submit(call)
         if then is not None:
             write.future.add_done_callback(self._deliver(then))
         queued = self._queued
@@ -76,6 +120,30 @@ class RunWrites:
             await asyncio.wrap_future(oldest.started)
             self.waited_s += time.perf_counter() - started
         self.check()
+
+    async def save(
+        self,
+        key: object,
+        batch: PreparedRecords,
+        save: Callable[[PreparedRecords], T],
+        then: Callable[[T], None],
+    ) -> None:
+        """Queue the save of ``batch`` (records of one model, ``key``): it joins the save
+        queued last if that one is of the same model and still waits for the writer, so
+        that a writer behind the script catches up with fewer, bigger statements."""
+        self.check()
+        joinable = self._joinable
+        if (
+            joinable is not None
+            and joinable.key == key
+            and joinable.write is self._last
+            and joinable.join(batch)
+        ):
+            return
+        joined = _JoinedSave(key, batch, save)
+        self._joinable = joined
+        await self.submit(joined, then)
+        joined.write = self._last
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is committed; raise a write's failure."""

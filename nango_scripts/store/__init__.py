@@ -54,6 +54,7 @@ from nango_scripts.store._record_query import (
 )
 from nango_scripts.store._records import (
     BatchResult,
+    PreparedRecords,
     RecordScope,
     RecordStore,
     deep_merge,
@@ -96,6 +97,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxItem",
     "OutboxStatus",
+    "PreparedRecords",
     "RecordPage",
     "RecordQuery",
     "RecordScope",

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,15 @@ from nango_scripts.errors import StoreError
 from nango_scripts.providers import ProviderConfig
 from nango_scripts.runtime import run_script
 from nango_scripts.runtime._writes import MAX_QUEUED
-from nango_scripts.store import BatchResult, Connection, MemoryRecordStore, RecordScope
+from nango_scripts.store import (
+    BatchResult,
+    Connection,
+    MemoryRecordStore,
+    PreparedRecords,
+    RecordQuery,
+    RecordScope,
+    SqlRecordStore,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -151,3 +160,60 @@ async def test_the_script_waits_when_the_writers_queue_is_full(
     assert slow_store.models["Item"].saved_count == 600
     assert max(waiting) <= MAX_QUEUED + 1, waiting
     assert max(waiting) >= MAX_QUEUED, "the script never got ahead of the writer"
+
+
+class GatedSqlStore(SqlRecordStore):
+    """The first save waits until the script has handed over every batch: the later ones
+    queue up behind it, as when the writer is slower than the API."""
+
+    gate: threading.Event
+    saves: list[int]
+
+    def save_records(
+        self,
+        scope: RecordScope,
+        model: str,
+        records: Sequence[BaseModel] | PreparedRecords,
+        *,
+        run_id: str | None = None,
+    ) -> BatchResult:
+        if not self.saves:
+            self.gate.wait(10)
+        self.saves.append(len(records))
+        return super().save_records(scope, model, records, run_id=run_id)
+
+
+@sync(models=[Item], frequency="every hour", integration="fake")
+async def saves_pages_fast(nango: NangoSync) -> None:
+    for number in range(12):
+        await nango.batch_save(batch(number), Item)
+    await nango.batch_save([{"id": "b3-0"}, {"id": "b5-5"}], Item)  # saved again: not joined
+    gated.gate.set()
+
+
+gated: GatedSqlStore
+
+
+async def test_batches_waiting_for_the_writer_join_into_one_save(
+    tmp_path: Path, provider: ProviderConfig, connection: Connection
+) -> None:
+    """Pages queued behind a slow write are saved in one statement; nothing changes in
+    what is stored, its change order, or the counts (a record saved twice is added, then
+    saved again: never joined into the batch that first had it)."""
+    global gated
+    gated = GatedSqlStore.open(f"sqlite:///{tmp_path}/records.db")
+    gated.gate, gated.saves = threading.Event(), []
+    try:
+        result = await run_script(
+            saves_pages_fast, connection=connection, provider=provider, store=gated
+        )
+        assert result.success, result.error
+        counts = result.models["Item"]
+        assert (counts.saved, counts.added, counts.unchanged) == (122, 120, 2)
+        assert sum(gated.saves) == 122
+        assert len(gated.saves) < 13, gated.saves  # some batches were joined
+        scope = RecordScope(connection.environment, "fake", connection.connection_id)
+        stored = gated.list_records(RecordQuery(scope, "Item", limit=1000)).records
+        assert [r["id"] for r in stored] == [f"b{n}-{k}" for n in range(12) for k in range(10)]
+    finally:
+        gated.close()

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 MAX_QUEUED = 4
 """Writes that may wait for the writer before the script waits: a few pages of records."""
-MAX_JOINED_ROWS = 2_000
+MAX_JOINED_ROWS = 500
 """Records of batches joined into one save while they wait for the writer."""
 
 
@@ -44,7 +44,6 @@ class _JoinedSave:
         self._ids: set[str] = set(batch.by_id)
         self._lock = threading.Lock()
         self._taken = False
-        self.write: Write | None = None
 
     def join(self, batch: PreparedRecords) -> bool:
         """Add ``batch``, unless the writer has begun, it would be too big, or it shares an
@@ -62,7 +61,7 @@ class _JoinedSave:
     def __call__(self) -> Any:
         with self._lock:
             self._taken = True
-            parts = self._parts
+            parts, self._parts = self._parts, []  # the writer's group keeps the job, not its data
         if len(parts) == 1:
             return self._save(parts[0])
         merged: dict[str, tuple[bytes, bytes]] = {}
@@ -86,7 +85,9 @@ class RunWrites:
         self._max_queued = max(1, max_queued)
         self._queued: deque[Write] = deque()
         self._last: Write | None = None
-        self._joinable: _JoinedSave | None = None
+        self._joinable: tuple[_JoinedSave, Write] | None = None
+        """The save queued last and its write: later batches may join it. (Kept here, not
+        on the save, which its write holds: no reference cycle keeps a batch alive.)"""
         self.waited_s = 0.0
         """Seconds the script waited because the writer's queue was full."""
 
@@ -132,18 +133,15 @@ class RunWrites:
         queued last if that one is of the same model and still waits for the writer, so
         that a writer behind the script catches up with fewer, bigger statements."""
         self.check()
-        joinable = self._joinable
-        if (
-            joinable is not None
-            and joinable.key == key
-            and joinable.write is self._last
-            and joinable.join(batch)
-        ):
-            return
+        if self._joinable is not None:
+            last_save, its_write = self._joinable
+            if its_write is self._last and last_save.key == key and last_save.join(batch):
+                return
+            self._joinable = None
         joined = _JoinedSave(key, batch, save)
-        self._joinable = joined
         await self.submit(joined, then)
-        joined.write = self._last
+        assert self._last is not None
+        self._joinable = (joined, self._last)
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is committed; raise a write's failure."""
